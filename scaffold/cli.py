@@ -1,0 +1,199 @@
+"""The `scaffold` command: parse, ask, call render.py. Every user mistake is one line on stderr
+and a non-zero exit, never a traceback.
+
+The options of `scaffold new` mirror the questions in copier.yml: their choices, help texts and
+defaults are read from there, not repeated here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from scaffold import __version__
+from scaffold.errors import ScaffoldError
+from scaffold.template import default_text, questions, task_table
+
+
+class _OneLineErrors(TyperGroup):
+    """Turns usage errors, user errors and Ctrl-C into `scaffold: error: ...` and an exit code."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+            _fail(f"{e.format_message()}{hint}", e.exit_code)
+        except click.ClickException as e:
+            _fail(e.format_message(), e.exit_code)
+        except ScaffoldError as e:
+            _fail(str(e), e.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("interrupted: nothing was written", 130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"scaffold: error: {message}", err=True)
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+QUESTIONS = questions()
+
+
+def _choices(name: str) -> type[Enum]:
+    """A str Enum of a copier question's choices, so --help lists them and typos are refused."""
+    return Enum(name.title(), {value: value for value in QUESTIONS[name].choices}, type=str)
+
+
+def _help(name: str) -> str:
+    question = QUESTIONS[name]
+    default = default_text(question)
+    return f"{question.help}. [default: {default}]" if default else f"{question.help}."
+
+
+Task, Input, Model = _choices("task"), _choices("input"), _choices("model")
+Optimizer, Scheduler = _choices("optimizer"), _choices("scheduler")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scaffold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Write correct, fast PyTorch training projects from a copier template."""
+
+
+@app.command()
+def new(
+    name: Annotated[
+        str, typer.Argument(help="Project name: ASCII letters, digits, '-', '_'; starts with a letter.")
+    ],
+    task: Annotated[Task | None, typer.Option(help=_help("task"), show_default=False)] = None,
+    input: Annotated[Input | None, typer.Option(help=_help("input"), show_default=False)] = None,
+    model: Annotated[Model | None, typer.Option(help=_help("model"), show_default=False)] = None,
+    optimizer: Annotated[
+        Optimizer | None, typer.Option(help=_help("optimizer"), show_default=False)
+    ] = None,
+    scheduler: Annotated[
+        Scheduler | None, typer.Option(help=_help("scheduler"), show_default=False)
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help=_help("lr"), show_default=False)] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=_help("batch_size"), show_default=False)
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help=_help("epochs"), show_default=False)] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            "--dest", "-d", help="Folder to create (default: ./NAME); new or empty.", show_default=False
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Never ask: defaults for every option not given.")
+    ] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Skip `git init` and the initial commit.")
+    ] = False,
+) -> None:
+    """Create a PyTorch training project.
+
+    Asks each question not given as an option (with its default); with --yes, or when not run
+    in a terminal, it asks nothing and takes the defaults.
+    """
+    from scaffold.render import check_name, create_project
+
+    check_name(name)
+    given = {
+        "project_name": name,
+        "task": task,
+        "input": input,
+        "model": model,
+        "optimizer": optimizer,
+        "scheduler": scheduler,
+        "lr": lr,
+        "batch_size": batch_size,
+        "epochs": epochs,
+    }
+    data = {k: v.value if isinstance(v, Enum) else v for k, v in given.items() if v is not None}
+    interactive = not yes and sys.stdin.isatty() and sys.stdout.isatty()
+    target = dest if dest is not None else Path(name)
+    start = time.perf_counter()
+    answers, note = create_project(target, data, interactive=interactive, git=not no_git)
+    seconds = time.perf_counter() - start
+    kind = ", ".join(f"{k} {answers[k]}" for k in ("task", "input", "model") if k in answers)
+    typer.echo(f"Created {target} ({kind}) in {seconds:.1f}s")
+    if note:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"Next:\n  cd {target}\n  pip install -e '.[dev]'\n"
+        "  python train.py && python eval.py"
+    )
+
+
+@app.command()
+def tasks(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
+) -> None:
+    """Show how each task is wired: head size, loss, activation, target, prediction, metrics."""
+    typer.echo(format_task_table(markdown))
+
+
+TABLE_COLUMNS = {
+    "head": "head size",
+    "loss": "training loss",
+    "activation": "inference activation",
+    "target_dtype": "target dtype",
+    "prediction": "prediction",
+    "metrics": "metrics",
+}
+
+
+def format_task_table(markdown: bool = False) -> str:
+    table = task_table()
+    if markdown:
+        lines = [
+            "| task | " + " | ".join(TABLE_COLUMNS.values()) + " |",
+            "|---" * (len(TABLE_COLUMNS) + 1) + "|",
+        ]
+        lines += [
+            f"| {task} | " + " | ".join(row[k] for k in TABLE_COLUMNS) + " |"
+            for task, row in table.items()
+        ]
+        lines.append("| image | same as multiclass, with image input and a small CNN |" + " |" * 5)
+        return "\n".join(lines)
+    width = max(map(len, TABLE_COLUMNS.values()))
+    blocks = [
+        task + "\n" + "\n".join(f"  {TABLE_COLUMNS[k].ljust(width)}  {row[k]}" for k in TABLE_COLUMNS)
+        for task, row in table.items()
+    ]
+    blocks.append("image\n  multiclass classification of images (--task image = --task multiclass --input image)")
+    return "\n\n".join(blocks)
+
+
+def main(argv: list[str] | None = None) -> None:
+    app(args=argv, prog_name="scaffold")

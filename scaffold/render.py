@@ -1,0 +1,151 @@
+"""Create a project: the only module that calls copier.
+
+The template renders into a temporary folder beside the destination, which is moved into place
+only when everything (rendering, git init) has worked: an error or Ctrl-C leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import keyword
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold import __version__
+from scaffold.errors import ScaffoldError
+from scaffold.template import template_root
+
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def check_name(name: str) -> None:
+    """The rule of copier.yml's project_name validator, checked before anything is written."""
+    if not NAME_RE.fullmatch(name):
+        raise ScaffoldError(
+            f"invalid project name {name!r}: use 1-100 ASCII letters, digits, '-' or '_', "
+            "starting with a letter"
+        )
+    if keyword.iskeyword(name.replace("-", "_")):
+        raise ScaffoldError(f"invalid project name {name!r}: it is a Python keyword")
+
+
+def check_destination(dest: Path) -> None:
+    """The destination must be new or an empty folder, inside a folder we can write to."""
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise ScaffoldError(f"destination {dest} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()):
+        raise ScaffoldError(f"destination {dest} exists and is not empty")
+    parent = dest.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScaffoldError(f"cannot create {dest}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScaffoldError(f"cannot create {dest}: no permission to write in {parent}")
+
+
+def create_project(
+    dest: Path, data: dict[str, Any], *, interactive: bool, git: bool
+) -> tuple[dict[str, Any], str | None]:
+    """Render the template with `data` (asking for the rest when `interactive`) into `dest`.
+    Returns the recorded answers and a note for the user (or None)."""
+    dest = dest.absolute()
+    check_destination(dest)
+    created = [p for p in [dest.parent, *dest.parent.parents] if not p.exists()]
+    for folder in reversed(created):
+        folder.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".scaffold-tmp", dir=dest.parent))
+    try:
+        _render(tmp, data, interactive)
+        note = _git_init(tmp) if git else None
+        _set_default_mode(tmp)
+        if dest.exists():
+            dest.rmdir()  # checked empty above
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    answers = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8"))
+    return answers, note
+
+
+def _render(dst: Path, data: dict[str, Any], interactive: bool) -> None:
+    import copier  # 0.4 s: only when a project is made
+    from copier.errors import CopierAnswersInterrupt, CopierError, CopierWarning
+
+    root = template_root()
+    try:
+        with warnings.catch_warnings():
+            # A source checkout with uncommitted template changes renders them, as intended.
+            warnings.simplefilter("ignore", CopierWarning)
+            copier.run_copy(
+                str(root),
+                dst,
+                data=data,
+                defaults=not interactive,
+                quiet=True,
+                # In a git checkout: the working tree, not the newest release tag.
+                vcs_ref="HEAD" if (root / ".git").exists() else None,
+            )
+    except CopierAnswersInterrupt:
+        raise KeyboardInterrupt from None
+    except (CopierError, ValueError) as e:
+        raise ScaffoldError(_one_line(e)) from None
+
+
+def _one_line(error: Exception) -> str:
+    """copier's validation messages, phrased with the CLI's option names."""
+    text = " ".join(str(error).split())
+    match = re.match(r"(?:Validation error for question|Invalid choice for) '(\w+)':? (.*)", text)
+    if match:
+        name, message = match.groups()
+        option = "NAME" if name == "project_name" else "--" + name.replace("_", "-")
+        return f"{option}: {message}"
+    return text
+
+
+def _git_init(path: Path) -> str | None:
+    """Make the project a git repository with one commit: copier update needs one later."""
+    if shutil.which("git") is None:
+        return "git is not installed: skipped the initial commit (copier update needs one)"
+    env = dict(os.environ)
+    for key, config, fallback in [
+        ("NAME", "user.name", "scaffold"),
+        ("EMAIL", "user.email", "scaffold@localhost"),
+    ]:
+        found = subprocess.run(["git", "config", config], cwd=path, capture_output=True)
+        if found.returncode != 0 or not found.stdout.strip():
+            env.setdefault(f"GIT_AUTHOR_{key}", fallback)
+            env.setdefault(f"GIT_COMMITTER_{key}", fallback)
+    commands = [
+        ["git", "-c", "init.defaultBranch=main", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m",
+         f"Initial commit from scaffold {__version__}"],
+    ]  # fmt: skip
+    for command in commands:
+        result = subprocess.run(command, cwd=path, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise ScaffoldError(f"`{' '.join(command[:2])}` failed: {detail[-1] if detail else ''}")
+    return None
+
+
+def _set_default_mode(path: Path) -> None:
+    """mkdtemp makes a private (0700) folder; give the project the usual permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o777 & ~umask)
+
