@@ -13,7 +13,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,14 +27,14 @@ class _OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
-        except click.UsageError as e:
-            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
-            _fail(f"{e.format_message()}{hint}", e.exit_code)
-        except click.ClickException as e:
-            _fail(e.format_message(), e.exit_code)
+        except typer.TyperException as e:  # usage errors: bad option values, missing NAME, ...
+            ctx = getattr(e, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
+            message = e.format_message().replace("Value error, ", "")
+            _fail(f"{message}{hint}", e.exit_code)
         except ScaffoldError as e:
             _fail(str(e), e.exit_code)
-        except (click.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):
             _fail("interrupted: nothing was written", 130)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -91,7 +90,8 @@ def root(
 @app.command()
 def new(
     name: Annotated[
-        str, typer.Argument(help="Project name: ASCII letters, digits, '-', '_'; starts with a letter.")
+        str,
+        typer.Argument(help="Project name: ASCII letters, digits, '-', '_'; starts with a letter."),
     ],
     task: Annotated[Task | None, typer.Option(help=_help("task"), show_default=False)] = None,
     input: Annotated[Input | None, typer.Option(help=_help("input"), show_default=False)] = None,
@@ -110,7 +110,10 @@ def new(
     dest: Annotated[
         Path | None,
         typer.Option(
-            "--dest", "-d", help="Folder to create (default: ./NAME); new or empty.", show_default=False
+            "--dest",
+            "-d",
+            help="Folder to create (default: ./NAME); new or empty.",
+            show_default=False,
         ),
     ] = None,
     yes: Annotated[
@@ -150,8 +153,7 @@ def new(
     if note:
         typer.echo(f"note: {note}", err=True)
     typer.echo(
-        f"Next:\n  cd {target}\n  pip install -e '.[dev]'\n"
-        "  python train.py && python eval.py"
+        f"Next:\n  cd {target}\n  pip install '.[dev]'\n" "  python train.py && python eval.py"
     )
 
 
@@ -188,10 +190,14 @@ def format_task_table(markdown: bool = False) -> str:
         return "\n".join(lines)
     width = max(map(len, TABLE_COLUMNS.values()))
     blocks = [
-        task + "\n" + "\n".join(f"  {TABLE_COLUMNS[k].ljust(width)}  {row[k]}" for k in TABLE_COLUMNS)
+        task
+        + "\n"
+        + "\n".join(f"  {TABLE_COLUMNS[k].ljust(width)}  {row[k]}" for k in TABLE_COLUMNS)
         for task, row in table.items()
     ]
-    blocks.append("image\n  multiclass classification of images (--task image = --task multiclass --input image)")
+    blocks.append(
+        "image\n  multiclass classification of images (--task image = --task multiclass --input image)"
+    )
     return "\n\n".join(blocks)
 
 

@@ -148,4 +148,3 @@ def _set_default_mode(path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     path.chmod(0o777 & ~umask)
-

@@ -52,7 +52,11 @@ def questions() -> dict[str, Question]:
         choices = spec.get("choices") or {}
         values = [c["value"] if isinstance(c, dict) else c for c in choices.values()]
         found[name] = Question(
-            name, spec.get("type", "str"), spec.get("help", name), spec.get("default"), tuple(values)
+            name,
+            spec.get("type", "str"),
+            spec.get("help", name),
+            spec.get("default"),
+            tuple(values),
         )
     return found
 

@@ -32,7 +32,9 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 def fmt(value: float) -> str:
     """Shortest exact text for a float read from scikit-learn's files."""
-    return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(float(value))
+    return (
+        repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(float(value))
+    )
 
 
 def digit_properties(digit: int) -> list[int]:

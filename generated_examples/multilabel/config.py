@@ -1,0 +1,118 @@
+"""Every setting of a training run, in one place.
+
+train.py turns each field into a --kebab-case flag (`--batch-size 128`, `--hidden-sizes 64,64`),
+so edit the defaults here or override them for one run. Each run saves its resolved settings to
+runs/<run-name>/config.json and inside its checkpoints.
+"""
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def setting(default: Any, help: str, choices: list[str] | None = None) -> Any:
+    """A Config field with the help text (and allowed values) of its command-line flag."""
+    metadata = {"help": help, "choices": choices}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass
+class Config:
+    # Data
+    data: str = setting(
+        "data/digits_pixels.csv",
+        "CSV (or Parquet) file, one row per sample",
+    )
+    target: list[str] = setting(
+        ["even", "prime", "greater_than_4"],
+        "target column(s), comma-separated",
+    )
+    val_size: float = setting(0.15, "fraction of samples used for validation")
+    test_size: float = setting(0.15, "fraction of samples held out for eval.py")
+
+    # Model
+    model: str = setting("mlp", "architecture", ["mlp", "linear"])
+    hidden_sizes: list[int] = setting([256, 256], "MLP hidden layer widths, comma-separated")
+    dropout: float = setting(0.1, "dropout probability")
+    threshold: float = setting(0.5, "predict a label when its probability > threshold")
+
+    # Optimization
+    optimizer: str = setting("adamw", "optimizer", ["adamw", "adam", "sgd"])
+    lr: float = setting(0.001, "learning rate")
+    weight_decay: float = setting(0.01, "weight decay")
+    momentum: float = setting(0.9, "SGD momentum (Nesterov)")
+    scheduler: str = setting(
+        "cosine", "learning-rate schedule", ["cosine", "step", "plateau", "none"]
+    )
+    epochs: int = setting(30, "maximum number of epochs")
+    batch_size: int = setting(64, "samples per optimizer step")
+    patience: int = setting(5, "stop after N epochs without a lower validation loss (0 = never)")
+
+    # Runtime
+    device: str = setting("auto", "auto (cuda, then mps, then cpu), or e.g. cpu, cuda:1, mps")
+    amp: bool = setting(True, "mixed precision on CUDA (bfloat16 where supported, else float16)")
+    seed: int = setting(42, "seed for the split, initialization, shuffling and dropout")
+    runs_dir: str = setting("runs", "each run writes to runs_dir/run_name")
+    run_name: str = setting("", "run folder name (default: the start time, e.g. 20250101-120000)")
+    log_interval: int = setting(20, "refresh the progress bar's loss every N steps")
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs must be >= 1": self.epochs >= 1,
+            "batch_size must be >= 1": self.batch_size >= 1,
+            "lr must be > 0": self.lr > 0,
+            "val_size and test_size must be > 0 and sum to less than 1": (
+                min(self.val_size, self.test_size) > 0 and self.val_size + self.test_size < 1
+            ),
+            "dropout must be in [0, 1)": 0 <= self.dropout < 1,
+            "patience must be >= 0": self.patience >= 0,
+            "log_interval must be >= 1": self.log_interval >= 1,
+            "threshold must be in (0, 1)": 0 < self.threshold < 1,
+        }
+        for f in dataclasses.fields(self):
+            allowed = f.metadata.get("choices")
+            if allowed:
+                checks[f"{f.name} must be one of {allowed}"] = getattr(self, f.name) in allowed
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError("; ".join(failed))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Config":
+        """Build a Config from saved or command-line values; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """Add a --kebab-case flag per Config field. Flags left out stay out of the parsed result,
+    so a resumed run keeps its saved settings unless a flag overrides them."""
+    defaults = Config()
+    for f in dataclasses.fields(Config):
+        default = getattr(defaults, f.name)
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        kwargs: dict[str, Any] = {
+            "default": argparse.SUPPRESS,
+            "help": f"{f.metadata['help']} (default: {shown!r})".replace("%", "%%"),
+        }
+        if f.type is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(f.type) is list:
+            kwargs["type"] = _list_of(typing.get_args(f.type)[0])
+            kwargs["metavar"] = "A,B,..."
+        else:
+            kwargs["type"] = f.type
+            kwargs["choices"] = f.metadata["choices"]
+        parser.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+
+
+def _list_of(item_type: type) -> typing.Callable[[str], list]:
+    def parse(text: str) -> list:
+        return [item_type(part.strip()) for part in text.split(",") if part.strip()]
+
+    parse.__name__ = f"comma-separated {item_type.__name__}"  # shown in argparse errors
+    return parse

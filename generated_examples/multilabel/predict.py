@@ -1,0 +1,57 @@
+"""Predict with a trained model on new data in the training format (targets not needed).
+
+    python predict.py --input data/digits_pixels.csv
+    python predict.py --input NEW_DATA --output predictions.csv --run runs/NAME
+
+Writes one CSV row per sample: its line number in the input file,
+then the predicted labels and each label's probability.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import task
+from config import Config
+from data_loader import load_inputs
+from model import build_model
+from utils import UserError, collect_logits, latest_run, load_checkpoint, pick_device
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--input", type=Path, required=True, help="CSV (or Parquet) file")
+    parser.add_argument("--output", type=Path, help="CSV to write (default: RUN/predictions.csv)")
+    parser.add_argument("--run", type=Path, help="run folder (default: the newest in runs/)")
+    parser.add_argument("--checkpoint", choices=["best", "last"], default="best")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps, ...")
+    parser.add_argument("--batch-size", type=int, default=1024)
+    args = parser.parse_args()
+
+    run_dir = args.run or latest_run(Path(Config.runs_dir))
+    checkpoint = load_checkpoint(run_dir / f"{args.checkpoint}.pt")
+    targets = task.Targets.from_state_dict(checkpoint["preprocessing"]["targets"])
+    ids, x = load_inputs(args.input, checkpoint["preprocessing"])
+    model = build_model(**checkpoint["model_args"])
+    model.load_state_dict(checkpoint["model"])
+    model.to(pick_device(args.device))
+
+    logits = collect_logits(model, x, args.batch_size)
+    pred, probs = task.predict(logits, targets)
+    table = pd.concat([ids, task.to_frame(pred, probs, targets)], axis=1)
+
+    out = args.output or run_dir / "predictions.csv"
+    table.to_csv(out, index=False)
+    print(table.head(10).to_string(index=False))
+    print(f"{len(table)} predictions written to {out}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except UserError as e:
+        sys.exit(f"error: {e}")

@@ -1,0 +1,102 @@
+"""Multilabel classification: how targets, loss, predictions and metrics fit together.
+
+    head size   one logit per label
+    loss        BCEWithLogitsLoss on the raw logits (one sigmoid per label, applied inside)
+    target      float32 multi-hot, shape (N, L): one 0/1 column per label
+    activation  sigmoid per label, only when predicting
+    prediction  probability > threshold (--threshold, default 0.5), per label
+    metrics     subset accuracy (all labels right), micro F1, macro F1
+
+Everything task-specific in this project lives in this file.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from config import Config
+from utils import UserError, format_metrics
+
+MAIN_METRIC = "micro_f1"  # higher is better; printed every epoch
+STRATIFY = False  # splits are random, not stratified
+
+
+class Targets:
+    """Several 0/1 label columns; a sample may have any number of labels."""
+
+    def __init__(self, columns: list[str], threshold: float) -> None:
+        self.columns, self.threshold = columns, threshold
+        self.names = columns  # one logit per label
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, cfg: Config) -> "Targets":
+        targets = cls(list(frame.columns), cfg.threshold)
+        targets.encode(frame)  # checks every value is 0 or 1
+        return targets
+
+    def encode(self, frame: pd.DataFrame) -> torch.Tensor:
+        for column in self.columns:
+            values = frame[column]
+            bad = ~values.isin([0, 1, True, False])
+            if bad.any():
+                row = bad.idxmax()
+                raise UserError(f"label '{column}' line {row}: {values[row]!r} is not 0 or 1")
+        return torch.tensor(frame[self.columns].to_numpy(dtype=np.float32))  # (N, L)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "threshold": self.threshold}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> "Targets":
+        return cls(state["columns"], state["threshold"])
+
+
+def make_loss(cfg: Config, targets: Targets, y_train: torch.Tensor) -> nn.Module:
+    return nn.BCEWithLogitsLoss()
+
+
+def predict(logits: torch.Tensor, targets: Targets) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (N, L) -> 0/1 per label (N, L) and label probabilities (N, L)."""
+    probs = torch.sigmoid(logits.float()).cpu()
+    return (probs > targets.threshold).long(), probs
+
+
+def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """2TP / (2TP + FP + FN), and 0 where a label is neither present nor predicted."""
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+
+
+def compute_metrics(
+    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
+) -> dict[str, Any]:
+    y_true, y_pred = y.cpu().numpy().astype(bool), pred.numpy().astype(bool)
+    tp = (y_true & y_pred).sum(axis=0).astype(float)
+    fp = (~y_true & y_pred).sum(axis=0).astype(float)
+    fn = (y_true & ~y_pred).sum(axis=0).astype(float)
+    per_label = f1(tp, fp, fn)
+    return {
+        "subset_accuracy": float((y_true == y_pred).all(axis=1).mean()),
+        "micro_f1": float(f1(tp.sum(), fp.sum(), fn.sum())),
+        "macro_f1": float(per_label.mean()),
+        "f1_per_label": dict(zip(targets.columns, per_label.tolist(), strict=True)),
+    }
+
+
+def to_frame(pred: torch.Tensor, probs: torch.Tensor, targets: Targets) -> pd.DataFrame:
+    """Predictions as a table: the predicted labels joined by '|', then one probability
+    column per label."""
+    names = targets.columns
+    labels = ["|".join(c for c, on in zip(names, row, strict=True) if on) for row in pred.tolist()]
+    frame = pd.DataFrame({"labels": labels})
+    for i, name in enumerate(targets.columns):
+        frame[f"probability_{name}"] = probs[:, i].numpy()
+    return frame
+
+
+def report(metrics: dict[str, Any], targets: Targets) -> str:
+    per_label = "\n".join(f"  {k}  {v:.4f}" for k, v in metrics["f1_per_label"].items())
+    return f"{format_metrics(metrics)}\nF1 per label\n{per_label}"

@@ -1,0 +1,72 @@
+"""Smoke tests: train on the sample data, resume, evaluate and predict, as a user would.
+Run them with `pytest -q`.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import task
+from config import Config
+from data_loader import load_splits
+from model import build_model, model_args
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> str:
+    """Run one of the project's scripts on the CPU; fail with its stderr if it fails."""
+    command = [sys.executable, *args, "--device", "cpu"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One short training run, shared by the tests below (they run in file order)."""
+    runs = tmp_path_factory.mktemp("runs")
+    run("train.py", "--epochs", "1", "--runs-dir", str(runs), "--run-name", "smoke")
+    return runs / "smoke"
+
+
+def test_model_returns_raw_scores_for_the_loss() -> None:
+    cfg = Config()
+    data = load_splits(cfg)
+    model = build_model(**model_args(cfg, data.input_args(), len(data.targets.names)))
+    x, y = data.train.x[:8], data.train.y[:8]
+    assert y.dtype == torch.float32 and y.shape == (8, len(data.targets.names))  # multi-hot
+    logits = model(x)
+    assert logits.shape == (8, len(data.targets.names))
+    loss = task.make_loss(cfg, data.targets, data.train.y)(logits, y)
+    assert loss.ndim == 0 and torch.isfinite(loss)
+
+
+def test_train_writes_a_run(run_dir: Path) -> None:
+    for name in ("config.json", "metrics.csv", "last.pt", "best.pt"):
+        assert (run_dir / name).is_file()
+    assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 1
+
+
+def test_resume_continues_the_run(run_dir: Path) -> None:
+    runs, name = str(run_dir.parent), run_dir.name
+    run("train.py", "--resume", "--epochs", "2", "--runs-dir", runs, "--run-name", name)
+    assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 2
+    assert pd.read_csv(run_dir / "metrics.csv")["epoch"].tolist() == [1, 2]
+
+
+def test_eval_writes_test_metrics(run_dir: Path) -> None:
+    run("eval.py", "--run", str(run_dir))
+    metrics = json.loads((run_dir / "test_metrics.json").read_text())
+    assert 0 <= metrics["micro_f1"] <= 1
+
+
+def test_predict_writes_one_row_per_sample(run_dir: Path, tmp_path: Path) -> None:
+    data, out = Config().data, tmp_path / "predictions.csv"
+    run("predict.py", "--input", data, "--run", str(run_dir), "--output", str(out))
+    assert len(pd.read_csv(out)) == len(pd.read_csv(data))

@@ -1,0 +1,100 @@
+"""Regression: how targets, loss, predictions and metrics fit together.
+
+    head size   one output per target column
+    loss        MSELoss (or L1Loss / HuberLoss, --loss) on the raw outputs
+    target      float32, standardized with the training split's mean and std, shape (N, T)
+    activation  none; predictions are un-standardized back to the target's units
+    metrics     MAE, RMSE, R2, on the original scale (averaged over target columns)
+
+Everything task-specific in this project lives in this file.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from config import Config
+from utils import UserError, format_metrics
+
+MAIN_METRIC = "r2"  # higher is better; printed every epoch
+STRATIFY = False  # splits are random, not stratified
+
+
+class Targets:
+    """Numeric target columns, standardized for training; `decode` undoes the scaling."""
+
+    def __init__(self, columns: list[str], mean: list[float], std: list[float]) -> None:
+        self.columns, self.mean, self.std = columns, mean, std
+        self.names = columns  # one model output per name
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, cfg: Config) -> "Targets":
+        values = cls._numeric(frame)
+        std = values.std(axis=0)
+        return cls(
+            list(frame.columns), values.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()
+        )
+
+    @staticmethod
+    def _numeric(frame: pd.DataFrame) -> np.ndarray:
+        for column in frame.columns:
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            bad = numbers.isna() | ~np.isfinite(numbers)
+            if bad.any():
+                row = bad.idxmax()
+                raise UserError(
+                    f"target '{column}' line {row}: {frame[column][row]!r} is not a finite number"
+                )
+        return frame.to_numpy(dtype=np.float64)
+
+    def encode(self, frame: pd.DataFrame) -> torch.Tensor:
+        scaled = (self._numeric(frame[self.columns]) - self.mean) / self.std
+        return torch.tensor(scaled, dtype=torch.float32)  # (N, T)
+
+    def decode(self, scaled: torch.Tensor) -> torch.Tensor:
+        return scaled.float().cpu() * torch.tensor(self.std) + torch.tensor(self.mean)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "mean": self.mean, "std": self.std}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> "Targets":
+        return cls(state["columns"], state["mean"], state["std"])
+
+
+def make_loss(cfg: Config, targets: Targets, y_train: torch.Tensor) -> nn.Module:
+    return {"mse": nn.MSELoss, "l1": nn.L1Loss, "huber": nn.HuberLoss}[cfg.loss]()
+
+
+def predict(logits: torch.Tensor, targets: Targets) -> tuple[torch.Tensor, None]:
+    """Outputs (N, T) -> predictions (N, T) in the target's original units."""
+    return targets.decode(logits), None
+
+
+def compute_metrics(
+    y: torch.Tensor, pred: torch.Tensor, probs: None, targets: Targets
+) -> dict[str, Any]:
+    """y: standardized targets (N, T); pred: predictions in original units (N, T)."""
+    true, pred = targets.decode(y).double().numpy(), pred.double().numpy()
+    error = pred - true
+    ss_res = (error**2).sum(axis=0)
+    ss_tot = ((true - true.mean(axis=0)) ** 2).sum(axis=0)
+    # A constant target has no variance to explain: R2 is 1 if predicted exactly, else 0.
+    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), (ss_res == 0) * 1.0)
+    return {
+        "mae": float(np.abs(error).mean()),
+        "rmse": float(np.sqrt((error**2).mean(axis=0)).mean()),
+        "r2": float(r2.mean()),
+    }
+
+
+def to_frame(pred: torch.Tensor, probs: None, targets: Targets) -> pd.DataFrame:
+    """Predictions as a table: one `predicted_<target>` column per target."""
+    return pd.DataFrame(pred.numpy(), columns=[f"predicted_{c}" for c in targets.columns])
+
+
+def report(metrics: dict[str, Any], targets: Targets) -> str:
+    return format_metrics(metrics)

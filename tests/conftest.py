@@ -1,0 +1,99 @@
+"""Shared fixtures: an isolated HOME and git config, rendered projects cached per session, and
+a way to run a generated project's scripts the way a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scaffold.render import create_project
+
+REPO = Path(__file__).resolve().parent.parent
+PROBE = Path(__file__).resolve().parent / "project_probe.py"
+
+TASKS = ["regression", "binary", "multiclass", "multilabel"]
+INPUTS = ["tabular", "image"]
+COMBOS = [(task, input) for task in TASKS for input in INPUTS]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No user or system git/copier config leaks in; torch uses one thread per process so
+    that parallel test workers do not fight over the two cores."""
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("OMP_NUM_THREADS", "1")
+        mp.setenv("MKL_NUM_THREADS", "1")
+        mp.delenv("COPIER_SETTINGS_PATH", raising=False)
+        yield
+
+
+def render(dest: Path, *, git: bool = False, **answers: Any) -> Path:
+    """Create a project the way `scaffold new --yes` does."""
+    create_project(dest, {"project_name": dest.name, **answers}, interactive=False, git=git)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Render each set of answers once per session. Do not modify what it returns."""
+    cache: dict[tuple, Path] = {}
+
+    def get(**answers: Any) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in cache:
+            slug = re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(["p", *(str(v) for _, v in key)]))
+            cache[key] = render(tmp_path_factory.mktemp("pristine") / slug, **answers)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture
+def project(pristine: Callable[..., Path], tmp_path: Path) -> Callable[..., Path]:
+    """A private copy of a rendered project that a test may train in and change."""
+
+    def get(**answers: Any) -> Path:
+        dest = tmp_path / "proj"
+        shutil.copytree(pristine(**answers), dest)
+        return dest
+
+    return get
+
+
+def run_script(
+    project: Path, *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run one of the project's scripts with this interpreter, on the CPU, in the project."""
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if check:
+        assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def probe(project: Path, command: str, *args: str) -> dict[str, Any]:
+    """Ask tests/project_probe.py about a project (it imports the project's own modules)."""
+    result = run_script(project, str(PROBE), command, *args)
+    return json.loads(result.stdout.strip().splitlines()[-1])
