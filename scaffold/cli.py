@@ -195,9 +195,7 @@ def format_task_table(markdown: bool = False) -> str:
         + "\n".join(f"  {TABLE_COLUMNS[k].ljust(width)}  {row[k]}" for k in TABLE_COLUMNS)
         for task, row in table.items()
     ]
-    blocks.append(
-        "image\n  multiclass classification of images (--task image = --task multiclass --input image)"
-    )
+    blocks.append("image\n  multiclass on images (--task image = --task multiclass --input image)")
     return "\n\n".join(blocks)
 
 

@@ -51,7 +51,7 @@ def render_examples(out: Path) -> None:
         answers_file = dest / ANSWERS_FILE
         lines = answers_file.read_text().splitlines(keepends=True)
         answers_file.write_text(
-            "".join(l for l in lines if not l.startswith(("_src_path", "_commit")))
+            "".join(x for x in lines if not x.startswith(("_src_path", "_commit")))
         )
 
 

@@ -48,7 +48,7 @@ def main() -> None:
     write_csv(
         DATA / "diabetes.csv",
         [*diabetes.feature_names, "progression"],
-        [[*map(fmt, x), fmt(t)] for x, t in zip(diabetes.data, diabetes.target)],
+        [[*map(fmt, x), fmt(t)] for x, t in zip(diabetes.data, diabetes.target, strict=True)],
     )
 
     cancer = datasets.load_breast_cancer()
@@ -56,14 +56,17 @@ def main() -> None:
     write_csv(
         DATA / "breast_cancer.csv",
         [*names, "diagnosis"],
-        [[*map(fmt, x), cancer.target_names[t]] for x, t in zip(cancer.data, cancer.target)],
+        [
+            [*map(fmt, x), cancer.target_names[t]]
+            for x, t in zip(cancer.data, cancer.target, strict=True)
+        ],
     )
 
     wine = datasets.load_wine()
     write_csv(
         DATA / "wine.csv",
         [*wine.feature_names, "cultivar"],
-        [[*map(fmt, x), wine.target_names[t]] for x, t in zip(wine.data, wine.target)],
+        [[*map(fmt, x), wine.target_names[t]] for x, t in zip(wine.data, wine.target, strict=True)],
     )
 
     digits = datasets.load_digits()
@@ -71,7 +74,10 @@ def main() -> None:
     write_csv(
         DATA / "digits_pixels.csv",
         [*(f"pixel_{r}_{c}" for r in range(8) for c in range(8)), *labels],
-        [[*(int(v) for v in x), *digit_properties(t)] for x, t in zip(digits.data, digits.target)],
+        [
+            [*(int(v) for v in x), *digit_properties(t)]
+            for x, t in zip(digits.data, digits.target, strict=True)
+        ],
     )
 
     # Images: the first IMAGES_PER_CLASS samples of each digit, 8x8 grey levels 0..16 scaled to

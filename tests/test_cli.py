@@ -263,3 +263,11 @@ def test_unwritable_parent_folder(workdir: Path, monkeypatch: pytest.MonkeyPatch
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_readme_documents_the_task_table_and_every_option() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert format_task_table(markdown=True) in readme
+    for name in questions():
+        option = "`NAME`" if name == "project_name" else f"`--{name.replace('_', '-')}`"
+        assert f"| {option} |" in readme, name

@@ -124,7 +124,8 @@ def test_answers_file_records_every_question(pristine) -> None:
 
 
 def test_answers_reach_the_config(pristine) -> None:
-    root = pristine(task="regression", input="tabular", model="linear", optimizer="adam", lr=0.003, batch_size=17, epochs=4, scheduler="plateau")  # fmt: skip
+    answers = {"model": "linear", "optimizer": "adam", "scheduler": "plateau"}
+    root = pristine(task="regression", lr=0.003, batch_size=17, epochs=4, **answers)
     config = (root / "config.py").read_text()
     for line in [
         'model: str = setting("linear",',

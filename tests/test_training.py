@@ -225,7 +225,7 @@ def test_bad_train_flags_fail_with_one_line(pristine, args: list[str], message: 
 @pytest.mark.parametrize(
     "answers",
     [
-        {"task": "regression", "input": "tabular", "model": "linear", "optimizer": "sgd", "scheduler": "step"},  # fmt: skip
+        {"task": "regression", "model": "linear", "optimizer": "sgd", "scheduler": "step"},
         {"task": "binary", "input": "tabular", "optimizer": "adam", "scheduler": "plateau"},
         {"task": "multilabel", "input": "image", "optimizer": "sgd", "scheduler": "none"},
         {"task": "multiclass", "input": "tabular", "model": "linear", "scheduler": "cosine"},
