@@ -179,3 +179,10 @@ def test_git_commit_works_without_a_git_identity(tmp_path: Path, monkeypatch) ->
         ["git", "log", "-1", "--format=%an <%ae>"], cwd=root, capture_output=True, text=True
     )
     assert author.stdout.strip() == "scaffold <scaffold@localhost>"
+
+
+def test_template_needs_no_trust() -> None:
+    config = yaml.safe_load((REPO / "copier.yml").read_text())
+    assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
+    assert config["_subdirectory"] == "templates/project"
+    assert (REPO / "templates/project/{{_copier_conf.answers_file}}.jinja").is_file()

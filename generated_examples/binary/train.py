@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 from tqdm import tqdm
 
 import task
@@ -52,7 +53,7 @@ def make_optimizer(cfg: Config, model: nn.Module, device: torch.device) -> torch
     )
 
 
-def make_scheduler(cfg: Config, optimizer: torch.optim.Optimizer) -> Any:
+def make_scheduler(cfg: Config, optimizer: torch.optim.Optimizer) -> LRScheduler | None:
     """A learning-rate schedule stepped once per epoch (None for a constant rate)."""
     if cfg.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
@@ -69,6 +70,7 @@ def train_one_epoch(
     criterion: nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler,
+    amp_dtype: torch.dtype | None,
     cfg: Config,
     epoch: int,
     device: torch.device,
@@ -77,8 +79,6 @@ def train_one_epoch(
     model.train()
     # A fresh generator per epoch: a resumed run sees exactly the same batches.
     generator = torch.Generator().manual_seed(cfg.seed + epoch)
-    use_amp = cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     total = torch.zeros((), device=device)
     steps = -(-len(split) // cfg.batch_size)
     with tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None) as bar:
@@ -86,7 +86,7 @@ def train_one_epoch(
             x = x.to(device, non_blocking=True)  # no-ops when the split already lives there
             y = y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 logits = model(x)  # raw scores: the loss applies the activation itself
                 loss = criterion(logits, y)
             scaler.scale(loss).backward()
@@ -154,14 +154,18 @@ def main() -> None:
     criterion = task.make_loss(cfg, data.targets, data.train.y).to(device)
     optimizer = make_optimizer(cfg, model, device)
     scheduler = make_scheduler(cfg, optimizer)
-    scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and device.type == "cuda")
+    # Mixed precision on CUDA: bfloat16 where supported; float16 needs a gradient scaler.
+    amp_dtype = None
+    if cfg.amp and device.type == "cuda":
+        amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     stopper = EarlyStopping(cfg.patience)
     start_epoch = 1
 
     if checkpoint:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        if scheduler is not None:
+        if scheduler is not None and checkpoint["scheduler"] is not None:
             scheduler.load_state_dict(checkpoint["scheduler"])
         scaler.load_state_dict(checkpoint["scaler"])
         stopper.load_state_dict(checkpoint["early_stopping"])
@@ -170,9 +174,11 @@ def main() -> None:
             torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
         start_epoch = checkpoint["epoch"] + 1
         if stopper.should_stop or start_epoch > cfg.epochs:
-            print(f"{run_dir} is complete ({checkpoint['epoch']} epochs); nothing to resume.")
-            print("To train longer, resume with a larger --epochs (and --patience 0).")
+            print(f"{run_dir} finished at epoch {checkpoint['epoch']}: nothing to resume.")
+            print("To train longer, start a new run with a larger --epochs.")
             return
+        if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
+            print("note: the learning-rate schedule keeps its original length")
         print(f"resuming {run_dir} at epoch {start_epoch}")
     else:
         run_dir = new_run_dir(Path(cfg.runs_dir), cfg.run_name)
@@ -186,7 +192,7 @@ def main() -> None:
     for epoch in range(start_epoch, cfg.epochs + 1):
         start = time.perf_counter()
         train_loss = train_one_epoch(
-            model, train_split, criterion, optimizer, scaler, cfg, epoch, device
+            model, train_split, criterion, optimizer, scaler, amp_dtype, cfg, epoch, device
         )
         val_loss, metrics = evaluate(model, val_split, criterion, data, cfg)
         lr = optimizer.param_groups[0]["lr"]
