@@ -103,6 +103,11 @@ def _render(dst: Path, data: dict[str, Any], interactive: bool) -> None:
         raise KeyboardInterrupt from None
     except (CopierError, ValueError) as e:
         raise ScaffoldError(_one_line(e)) from None
+    except Exception as e:  # e.g. a git command copier ran on the template failed
+        detail = (getattr(e, "stderr", None) or str(e)).strip().splitlines()
+        raise ScaffoldError(
+            f"rendering {root} failed: {detail[-1] if detail else type(e).__name__}"
+        ) from None
 
 
 def _one_line(error: Exception) -> str:
