@@ -67,10 +67,13 @@ def create_project(
     try:
         _render(tmp, data, interactive)
         note = _git_init(tmp) if git else None
-        _set_default_mode(tmp)
-        if dest.exists():
-            dest.rmdir()  # checked empty above
-        tmp.rename(dest)
+        if dest.exists():  # an empty folder (checked above): keep it, it may be the cwd
+            for child in tmp.iterdir():
+                child.rename(dest / child.name)
+            tmp.rmdir()
+        else:
+            _set_default_mode(tmp)
+            tmp.rename(dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         for folder in created:

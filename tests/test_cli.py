@@ -106,10 +106,18 @@ def test_new_with_yes_creates_a_project(workdir: Path) -> None:
     assert sorted(p.name for p in workdir.iterdir()) == ["demo"]  # no temporary folder left
 
 
-def test_new_into_an_existing_empty_folder_and_with_dest(workdir: Path) -> None:
+def test_new_into_an_existing_empty_folder_and_with_dest(workdir: Path, monkeypatch) -> None:
     (workdir / "empty").mkdir()
     assert invoke("new", "p1", "--dest", "empty", "--yes", "--no-git").exit_code == 0
     assert (workdir / "empty" / "train.py").is_file()
+    (workdir / "here").mkdir()
+    inode = (workdir / "here").stat().st_ino
+    monkeypatch.chdir(workdir / "here")
+    assert invoke("new", "p3", "--dest", ".", "--yes", "--no-git").exit_code == 0
+    assert (workdir / "here").stat().st_ino == inode  # the same folder, filled in place
+    assert (workdir / "here" / "train.py").is_file()
+    assert sorted(p.name for p in workdir.iterdir()) == ["empty", "here"]
+    monkeypatch.chdir(workdir)
     assert invoke("new", "p2", "-d", "deep/er/p2", "--yes", "--no-git").exit_code == 0
     assert (workdir / "deep" / "er" / "p2" / "train.py").is_file()
 
