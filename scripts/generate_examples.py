@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 from scaffold.render import ANSWERS_FILE, create_project  # noqa: E402
 
 OUT = REPO / "generated_examples"
+IGNORED = [".ruff_cache", ".pytest_cache", "__pycache__", "runs"]  # what tools leave behind
 EXAMPLES = {
     "regression": {"task": "regression", "input": "tabular"},
     "binary": {"task": "binary", "input": "tabular"},
@@ -66,7 +67,7 @@ def differences(a: Path, b: Path) -> list[str]:
         for name, sub in cmp.subdirs.items():
             walk(sub, f"{prefix}{name}/")
 
-    walk(filecmp.dircmp(a, b, ignore=[]), "")
+    walk(filecmp.dircmp(a, b, ignore=IGNORED), "")
     return sorted(found)
 
 
