@@ -28,6 +28,9 @@ class _OneLineErrors(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except typer.TyperException as e:  # usage errors: bad option values, missing NAME, ...
+            if type(e).__name__ == "NoArgsIsHelpError":  # plain `scaffold`: show the help
+                typer.echo(e.format_message())
+                sys.exit(0)
             ctx = getattr(e, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx else ""
             message = e.format_message().replace("Value error, ", "")

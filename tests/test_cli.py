@@ -47,10 +47,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_help_lists_commands() -> None:
-    result = invoke("--help")
+@pytest.mark.parametrize("args", [["--help"], ["-h"], []], ids=["--help", "-h", "no-args"])
+def test_help_lists_commands(args: list[str]) -> None:
+    result = invoke(*args)
     assert result.exit_code == 0
-    assert "new" in result.stdout and "tasks" in result.stdout
+    assert result.stdout.startswith("Usage: scaffold")
+    assert "new" in result.stdout and "tasks" in result.stdout and not result.stderr
 
 
 def test_new_help_lists_every_question_with_choices() -> None:
