@@ -186,3 +186,42 @@ def test_template_needs_no_trust() -> None:
     assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
     assert config["_subdirectory"] == "templates/project"
     assert (REPO / "templates/project/{{_copier_conf.answers_file}}.jinja").is_file()
+
+
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("my-proj_2", True),
+        ("A" * 100, True),
+        ("A" * 101, False),
+        ("../x", False),
+        ("1abc", False),
+        ("class", False),
+        ("naïve", False),
+        ("{{ 7*7 }}", False),
+    ],
+)
+def test_plain_copier_refuses_the_names_the_cli_refuses(
+    tmp_path: Path, name: str, ok: bool
+) -> None:
+    import copier
+
+    from scaffold.errors import ScaffoldError
+    from scaffold.render import check_name
+
+    try:
+        check_name(name)
+        cli_ok = True
+    except ScaffoldError:
+        cli_ok = False
+    try:
+        copier.run_copy(
+            str(REPO), tmp_path / "p", data={"project_name": name}, defaults=True, quiet=True,
+            pretend=True, vcs_ref="HEAD",
+        )  # fmt: skip
+        copier_ok = True
+    except ValueError as e:
+        assert "project_name" in str(e)
+        copier_ok = False
+    assert cli_ok == copier_ok == ok
+    assert not (tmp_path / "p").exists()
