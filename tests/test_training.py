@@ -302,3 +302,18 @@ def test_full_matrix_renders_clean_and_trains(
     assert all(np.isfinite(losses)) and losses[-1] < losses[0], losses
     run_script(root, "eval.py", "--run", str(run_dir), "--device", "cpu")
     assert (run_dir / "test_metrics.json").is_file()
+
+
+def test_eval_and_predict_without_a_run_fail_with_one_line(project) -> None:
+    root = project(task="binary", input="tabular")
+    for script in (["eval.py"], ["predict.py", "--input", "data/breast_cancer.csv"]):
+        result = run_script(root, *script, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert (
+            result.stderr.strip()
+            == "error: no runs in runs/: train one first with `python train.py`"
+        )
+    train(root, "--epochs", "1")
+    result = run_script(root, "predict.py", "--input", "missing.csv", check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "error: missing.csv: file not found"
