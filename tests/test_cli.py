@@ -257,6 +257,9 @@ def test_destination_that_is_a_file(workdir: Path) -> None:
     before = snapshot(workdir)
     assert_one_line_error(invoke("new", "afile", "--yes"), "is not a folder")
     assert_one_line_error(invoke("new", "p", "--dest", "afile/p", "--yes"), "is not a folder")
+    (workdir / "link").symlink_to(workdir / "afile")
+    before = snapshot(workdir)
+    assert_one_line_error(invoke("new", "link", "--yes"), "is not a folder")
     assert snapshot(workdir) == before
 
 
