@@ -61,7 +61,7 @@ def predictions(run_dir: str) -> dict:
     data = load_splits(cfg, checkpoint["preprocessing"])
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
-    logits = collect_logits(model, data.test.x, 256)
+    logits = collect_logits(model, data.test.inputs(256))
     pred, probs = task.predict(logits, data.targets)
     decode = getattr(data.targets, "decode", lambda y: y)
     return {

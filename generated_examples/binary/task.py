@@ -46,7 +46,7 @@ class Targets:
         labels = ClassLabels.fit(frame.columns[0], frame.iloc[:, 0].tolist())
         if len(labels.classes) != 2:
             raise UserError(
-                f"target '{labels.column}' has {len(labels.classes)} classes "
+                f"target '{labels.column}' has {len(labels.classes)} class(es) "
                 f"{labels.classes[:10]}; binary classification needs exactly 2"
             )
         return cls(labels, cfg.threshold)

@@ -33,10 +33,17 @@ class Config:
     )
     val_size: float = setting(0.15, "fraction of samples used for validation")
     test_size: float = setting(0.15, "fraction of samples held out for eval.py")
+    val_data: str = setting("", "validation data in the format of `data` (default: split it off)")
+    test_data: str = setting("", "test data in the format of `data` (default: split it off)")
+    strict_data: bool = setting(
+        False, "stop at data problems that are otherwise skipped with a warning"
+    )
     image_size: int = setting(16, "images are resized to image_size x image_size pixels")
     image_mode: str = setting("auto", "L, RGB or auto (L when all are grey)", ["auto", "L", "RGB"])
     crop_padding: int = setting(1, "training augmentation: random shifts of up to N pixels")
     flip: bool = setting(False, "training augmentation: random horizontal flips")
+    cache_mb: int = setting(4096, "decoded images kept in memory up to N MiB, else read per epoch")
+    workers: int = setting(2, "DataLoader worker processes when images are not kept in memory")
 
     # Model
     model: str = setting("cnn", "architecture", ["cnn"])
@@ -77,6 +84,8 @@ class Config:
             "log_interval must be >= 1": self.log_interval >= 1,
             "image_size must be >= 4": self.image_size >= 4,
             "crop_padding must be >= 0": self.crop_padding >= 0,
+            "cache_mb must be >= 0": self.cache_mb >= 0,
+            "workers must be >= 0": self.workers >= 0,
             "label_smoothing must be in [0, 1)": 0 <= self.label_smoothing < 1,
         }
         for f in dataclasses.fields(self):

@@ -38,7 +38,7 @@ def main() -> None:
     model.load_state_dict(checkpoint["model"])
     model.to(device)
 
-    logits = collect_logits(model, data.test.x, cfg.batch_size)
+    logits = collect_logits(model, data.test.inputs(cfg.batch_size))
     pred, probs = task.predict(logits, data.targets)
     metrics = task.compute_metrics(data.test.y, pred, probs, data.targets)
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 import task
 from config import Config, add_config_flags
-from data_loader import Split, Splits, batches, load_splits
+from data_loader import Split, Splits, load_splits
 from model import build_model, model_args
 from utils import (
     EarlyStopping,
@@ -82,7 +82,7 @@ def train_one_epoch(
     total = torch.zeros((), device=device)
     steps = -(-len(split) // cfg.batch_size)
     with tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None) as bar:
-        for step, (x, y) in enumerate(batches(split, cfg.batch_size, generator), start=1):
+        for step, (x, y) in enumerate(split.batches(cfg.batch_size, generator), start=1):
             x = x.to(device, non_blocking=True)  # no-ops when the split already lives there
             y = y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
@@ -102,10 +102,14 @@ def train_one_epoch(
 
 
 def evaluate(
-    model: nn.Module, split: Split, criterion: nn.Module, data: Splits, cfg: Config
+    model: nn.Module,
+    split: Split,
+    criterion: nn.Module,
+    data: Splits,
+    cfg: Config,
 ) -> tuple[float, dict[str, Any]]:
     """Loss and metrics on a split, in eval mode and without gradients."""
-    logits = collect_logits(model, split.x, cfg.batch_size)
+    logits = collect_logits(model, split.inputs(cfg.batch_size))
     loss = criterion(logits, split.y.to(logits.device)).item()
     pred, probs = task.predict(logits, data.targets)
     return loss, task.compute_metrics(split.y, pred, probs, data.targets)
@@ -147,7 +151,7 @@ def main() -> None:
     device = pick_device(cfg.device)
 
     data = load_splits(cfg, checkpoint["preprocessing"] if checkpoint else None)
-    # The sample data is small: keep it on the device for the whole run.
+    # The table moves to the device once, for the whole run: no copies per batch.
     train_split, val_split = data.train.to(device), data.val.to(device)
     args = model_args(cfg, data.input_args(), out_features=len(data.targets.names))
     model = build_model(**args).to(device)

@@ -33,6 +33,16 @@ class Config:
     )
     val_size: float = setting(0.15, "fraction of samples used for validation")
     test_size: float = setting(0.15, "fraction of samples held out for eval.py")
+    val_data: str = setting("", "validation data in the format of `data` (default: split it off)")
+    test_data: str = setting("", "test data in the format of `data` (default: split it off)")
+    strict_data: bool = setting(
+        False, "stop at data problems that are otherwise skipped with a warning"
+    )
+    column_types: list[str] = setting(
+        [],
+        "override column typing, NAME:TYPE with TYPE numeric, categorical, date or drop",
+    )
+    max_categories: int = setting(50, "one-hot encode at most N categories (the most frequent)")
 
     # Model
     model: str = setting("mlp", "architecture", ["mlp", "linear"])
@@ -71,6 +81,7 @@ class Config:
             "dropout must be in [0, 1)": 0 <= self.dropout < 1,
             "patience must be >= 0": self.patience >= 0,
             "log_interval must be >= 1": self.log_interval >= 1,
+            "max_categories must be >= 1": self.max_categories >= 1,
             "threshold must be in (0, 1)": 0 < self.threshold < 1,
         }
         for f in dataclasses.fields(self):

@@ -40,7 +40,7 @@ def main() -> None:
     model.load_state_dict(checkpoint["model"])
     model.to(pick_device(args.device))
 
-    logits = collect_logits(model, x, args.batch_size)
+    logits = collect_logits(model, x.split(args.batch_size))
     pred, probs = task.predict(logits, targets)
     table = pd.concat([ids, task.to_frame(pred, probs, targets)], axis=1)
 

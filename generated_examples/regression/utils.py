@@ -4,6 +4,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +133,11 @@ class EarlyStopping:
 
 
 @torch.no_grad()
-def collect_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Run the model over `x` in evaluation mode (no dropout, frozen batch norm)."""
+def collect_logits(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> torch.Tensor:
+    """Run the model over input batches in evaluation mode (no dropout, frozen batch norm)."""
     model.eval()
     device = next(model.parameters()).device
-    outputs = [
-        model(x[i : i + batch_size].to(device, non_blocking=True)).float()
-        for i in range(0, len(x), batch_size)
-    ]
-    return torch.cat(outputs)
+    return torch.cat([model(x.to(device, non_blocking=True)).float() for x in batches])
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:
