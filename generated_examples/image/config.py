@@ -60,7 +60,7 @@ class Config:
         "cosine", "learning-rate schedule", ["cosine", "step", "plateau", "none"]
     )
     epochs: int = setting(30, "maximum number of epochs")
-    batch_size: int = setting(64, "samples per optimizer step")
+    batch_size: int = setting(32, "samples per optimizer step")
     patience: int = setting(5, "stop after N epochs without a lower validation loss (0 = never)")
 
     # Runtime

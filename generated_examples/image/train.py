@@ -15,6 +15,7 @@ import dataclasses
 import json
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -79,26 +80,29 @@ def train_one_epoch(
     model.train()
     # A fresh generator per epoch: a resumed run sees exactly the same batches.
     generator = torch.Generator().manual_seed(cfg.seed + epoch)
-    total = torch.zeros((), device=device)
+    # Mixed precision only where it is on; otherwise a context that costs nothing per step.
+    autocast = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    losses, sizes = [], []
     steps = -(-len(split) // cfg.batch_size)
     with tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None) as bar:
         for step, (x, y) in enumerate(split.batches(cfg.batch_size, generator), start=1):
             x = x.to(device, non_blocking=True)  # no-ops when the split already lives there
             y = y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            with autocast:
                 logits = model(x)  # raw scores: the loss applies the activation itself
                 loss = criterion(logits, y)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
-            # Accumulate on the device: calling loss.item() every step would make the CPU
-            # wait for the GPU each time.
-            total += loss.detach() * len(y)
+            # Keep the losses on the device: loss.item() every step would make the CPU wait
+            # for the GPU each time. One sync per log_interval, and one after the epoch.
+            losses.append(loss.detach())
+            sizes.append(len(y))
             if step % cfg.log_interval == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}")  # one sync per log_interval
+                bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update()
-    return total.item() / len(split)
+    return (torch.stack(losses).float().cpu() * torch.tensor(sizes)).sum().item() / len(split)
 
 
 def evaluate(
