@@ -187,6 +187,7 @@ def main() -> None:
             return
         if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
             print("note: the learning-rate schedule keeps its original length")
+        trim_log(run_dir / "metrics.csv", checkpoint["epoch"])
         print(f"resuming {run_dir} at epoch {start_epoch}")
     else:
         run_dir = new_run_dir(Path(cfg.runs_dir), cfg.run_name)
@@ -228,12 +229,13 @@ def main() -> None:
             "val_loss": val_loss,
             "val_metrics": metrics,
         }
+        # The log row first: if the run dies before last.pt is saved, --resume trims it away.
+        log_row(run_dir / "metrics.csv", epoch, train_loss, val_loss, metrics, lr, seconds)
         save_checkpoint(state, run_dir / "last.pt")
         if improved:
             save_checkpoint(state, run_dir / "best.pt")
 
         main_metric = metrics[task.MAIN_METRIC]
-        log_row(run_dir / "metrics.csv", epoch, train_loss, val_loss, metrics, lr, seconds)
         print(
             f"epoch {epoch:>3}/{cfg.epochs}  train_loss {train_loss:.4f}  val_loss {val_loss:.4f}"
             f"  val_{task.MAIN_METRIC} {main_metric:.4f}  lr {lr:.2e}  {seconds:.1f}s"
@@ -260,12 +262,35 @@ def log_row(
     scalars = {f"val_{k}": v for k, v in metrics.items() if not isinstance(v, (list, dict))}
     row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **scalars}
     row |= {"lr": lr, "seconds": round(seconds, 3)}
-    new = not path.exists()
+    new = not path.exists() or path.stat().st_size == 0
     with path.open("a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(row))
         if new:
             writer.writeheader()
         writer.writerow(row)
+
+
+def trim_log(path: Path, last_epoch: int) -> None:
+    """Keep the complete metrics.csv rows up to the checkpoint's epoch: a killed run may have
+    logged an epoch it never saved, or only part of a line."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames or []
+        rows = [
+            row
+            for row in reader
+            if None not in row.values() and row.get("epoch", "").isdigit()
+            if int(row["epoch"]) <= last_epoch
+        ]
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        if rows:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    tmp.replace(path)
 
 
 if __name__ == "__main__":
