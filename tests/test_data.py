@@ -306,3 +306,42 @@ def test_images_beyond_the_cache_limit_stream_through_workers(project) -> None:
     assert "220 train / 40 val / 40 test samples" in out
     run_script(proj, "eval.py", "--run", "runs/t")
     run_script(proj, "predict.py", "--run", "runs/t", "--input", "data/digits/7")
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--cache-mb", "-1"], "cache_mb must be >= 0"),
+        (["--workers", "-1"], "workers must be >= 0"),
+        (["--data", "data/nowhere"], "data/nowhere: no such folder or file"),
+        (["--val-data", "data/nowhere"], "data/nowhere: no such folder or file"),
+    ],
+)
+def test_bad_image_flags_fail_with_one_line(project, args: list[str], message: str) -> None:
+    _, err = train(project(task="image"), *args, ok=False)
+    assert message in err
+
+
+def test_predict_on_unreadable_images_fails_or_skips_by_path(project) -> None:
+    proj = project(task="image")
+    train(proj)
+    broken = broken_copy(proj)
+    (proj / "bad").mkdir()
+    (proj / "bad/a.png").write_bytes(b"not a png")
+    (proj / "bad/b.png").write_bytes(b"nor this")
+    (proj / "no_images").mkdir()
+    (proj / "no_images/readme.txt").write_text("x")
+    errors = {
+        "nowhere.png": "error: nowhere.png: no such file or folder",
+        "bad/a.png": "error: bad/a.png: cannot read the image",
+        "bad": "error: bad: no readable images",
+        "no_images": "error: no_images: no image files found",
+    }
+    for given, message in errors.items():
+        result = run_script(proj, "predict.py", "--input", given, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().startswith(message), result.stderr
+    result = run_script(proj, "predict.py", "--input", str(broken), "--output", "p.csv")
+    assert "skipped 2 unreadable image(s)" in result.stdout
+    assert "broken/3/corrupt.png: cannot read the image" in result.stdout
+    assert len(pd.read_csv(proj / "p.csv")) == 300  # the readable ones

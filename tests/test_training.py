@@ -222,6 +222,10 @@ def test_a_new_run_never_overwrites_an_existing_one(project) -> None:
         (["--optimizer", "lion"], "invalid choice: 'lion'"),
         (["--val-size", "0.6", "--test-size", "0.5"], "sum to less than 1"),
         (["--device", "cuda:7"], "not available"),
+        (["--val-size", "0.001"], "the validation split is empty"),
+        (["--max-categories", "0"], "max_categories must be >= 1"),
+        (["--val-data", "nowhere.csv"], "nowhere.csv: file not found"),
+        (["--test-data", "nowhere.csv"], "nowhere.csv: file not found"),
     ],
 )
 def test_bad_train_flags_fail_with_one_line(pristine, args: list[str], message: str) -> None:

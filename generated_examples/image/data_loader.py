@@ -9,6 +9,7 @@ unreadable image, ...) are skipped with a warning, or stop the run too with --st
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,20 +197,11 @@ def extra_files(cfg: Config) -> dict[str, Path]:
     return {part: Path(file) for part, file in given.items() if file}
 
 
-def fit_targets(frame: pd.DataFrame, cfg: Config, path: Path) -> task.Targets:
+@contextmanager
+def about(path: Path) -> Iterator[None]:
+    """Name the file in errors from task.py's target checks, which do not know it."""
     try:
-        return task.Targets.fit(frame, cfg)
-    except DataError:
-        raise
-    except UserError as e:
-        raise DataError(f"{path}: {e}") from None
-
-
-def encode_targets(
-    targets: task.Targets, frame: pd.DataFrame, target: list[str], path: Path
-) -> torch.Tensor:
-    try:
-        return targets.encode(frame[target])
+        yield
     except DataError:
         raise
     except UserError as e:
@@ -304,7 +296,8 @@ class ImageFeatures:
         """Decode every image once, before training. Returns the decoded images (when `keep`),
         per-image channel statistics (N, C, 2) for fit(), a mask of the readable files and,
         for each unreadable one, its path and what is wrong with it."""
-        images = torch.empty(len(paths), len(self.mode), self.size, self.size, dtype=torch.uint8)
+        shape = (len(paths), len(self.mode), self.size, self.size)
+        images = torch.empty(shape, dtype=torch.uint8) if keep else None
         stats = torch.empty(len(paths), len(self.mode), 2, dtype=torch.float64)
         ok, problems = np.ones(len(paths), dtype=bool), []
         for i, p in enumerate(paths):
@@ -316,10 +309,10 @@ class ImageFeatures:
                 continue
             pixels = image.flatten(1).double().div_(255)
             stats[i, :, 0], stats[i, :, 1] = pixels.mean(1), pixels.square().mean(1)
-            if keep:
+            if images is not None:
                 images[i] = image
         mask = torch.from_numpy(ok)
-        return (images[mask] if keep else None), stats[mask], ok, problems
+        return (None if images is None else images[mask]), stats[mask], ok, problems
 
     def fit(self, stats: torch.Tensor) -> None:
         """Channel mean and std over the training images, from scan()'s statistics."""
@@ -447,10 +440,12 @@ def load_splits(cfg: Config, state: dict[str, Any] | None = None) -> Splits:
 
     frame, images, stats = scan_samples(frame, target, features, keep, cfg, path)
     if state is None:
-        fit_targets(frame[target], cfg, path)  # fail early if the target does not fit the task
+        with about(path):  # fail early, before splitting, if the target does not fit the task
+            task.Targets.fit(frame[target], cfg)
     rows = split_rows(frame, target, cfg, path, files)
     if state is None:
-        targets = fit_targets(frame[target].iloc[rows["train"]], cfg, path)
+        with about(path):
+            targets = task.Targets.fit(frame[target].iloc[rows["train"]], cfg)
         features.fit(stats[torch.from_numpy(rows["train"])])
     else:
         targets = task.Targets.from_state_dict(state["targets"])
@@ -458,7 +453,8 @@ def load_splits(cfg: Config, state: dict[str, Any] | None = None) -> Splits:
     def as_split(
         table: pd.DataFrame, images: torch.Tensor | None, file: Path
     ) -> Split | ImageFiles:
-        y = encode_targets(targets, table, target, file)
+        with about(file):
+            y = targets.encode(table[target])
         if images is not None:
             return Split(images, y)
         return ImageFiles(table["path"].tolist(), y, features, cfg.workers)

@@ -16,6 +16,13 @@ class UserError(Exception):
     """A problem the user can fix (bad data, missing run, ...): printed as one line."""
 
 
+def category_text(value: Any) -> str:
+    """A class label or category as text: 1, 1.0, "1" and " 1 " are the same."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -153,13 +160,6 @@ class ClassLabels:
         self.classes = classes
         self.index = {name: i for i, name in enumerate(classes)}
 
-    @staticmethod
-    def text(value: Any) -> str:
-        """1, 1.0 and "1" are the same label."""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
     @classmethod
     def fit(cls, column: str, values: list[Any]) -> "ClassLabels":
         unique = set(values)
@@ -170,11 +170,11 @@ class ClassLabels:
                 "needs class labels (a numeric target needs a regression project)"
             )
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in unique):
-            return cls(column, [cls.text(v) for v in sorted(unique)])
-        return cls(column, sorted({cls.text(v) for v in unique}))
+            return cls(column, [category_text(v) for v in sorted(unique)])
+        return cls(column, sorted({category_text(v) for v in unique}))
 
     def encode(self, values: list[Any]) -> torch.Tensor:
-        texts = [self.text(v) for v in values]
+        texts = [category_text(v) for v in values]
         unknown = sorted(set(texts) - set(self.index))
         if unknown:
             raise UserError(

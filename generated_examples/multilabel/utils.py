@@ -16,6 +16,13 @@ class UserError(Exception):
     """A problem the user can fix (bad data, missing run, ...): printed as one line."""
 
 
+def category_text(value: Any) -> str:
+    """A class label or category as text: 1, 1.0, "1" and " 1 " are the same."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)

@@ -9,6 +9,7 @@ unreadable image, ...) are skipped with a warning, or stop the run too with --st
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import torch
 
 import task
 from config import Config
-from utils import UserError
+from utils import UserError, category_text
 
 
 class DataError(UserError):
@@ -194,20 +195,11 @@ def extra_files(cfg: Config) -> dict[str, Path]:
     return {part: Path(file) for part, file in given.items() if file}
 
 
-def fit_targets(frame: pd.DataFrame, cfg: Config, path: Path) -> task.Targets:
+@contextmanager
+def about(path: Path) -> Iterator[None]:
+    """Name the file in errors from task.py's target checks, which do not know it."""
     try:
-        return task.Targets.fit(frame, cfg)
-    except DataError:
-        raise
-    except UserError as e:
-        raise DataError(f"{path}: {e}") from None
-
-
-def encode_targets(
-    targets: task.Targets, frame: pd.DataFrame, target: list[str], path: Path
-) -> torch.Tensor:
-    try:
-        return targets.encode(frame[target])
+        yield
     except DataError:
         raise
     except UserError as e:
@@ -417,13 +409,6 @@ def standardize(x: np.ndarray, stats: list[float]) -> np.ndarray:
     return (np.where(np.isfinite(x), x, median) - mean) / std
 
 
-def category_text(value: Any) -> str:
-    """1, 1.0 and "1" are the same category."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def parse_dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values.map(str, na_action="ignore"), errors="coerce", format="mixed")
 
@@ -461,25 +446,28 @@ def load_splits(cfg: Config, state: dict[str, Any] | None = None) -> Splits:
     path, files = Path(cfg.data), extra_files(cfg)
     frame = read_labelled(path, cfg.target)
     if state is None:
-        fit_targets(frame[cfg.target], cfg, path)  # fail early if the target does not fit the task
+        with about(path):  # fail early, before splitting, if the target does not fit the task
+            task.Targets.fit(frame[cfg.target], cfg)
     rows = split_rows(frame, cfg.target, cfg, path, files)
     if state is None:
         names = [c for c in frame.columns if c not in cfg.target]
         features = Features.fit(frame, names, rows["train"], cfg, path)
-        targets = fit_targets(frame[cfg.target].iloc[rows["train"]], cfg, path)
+        with about(path):
+            targets = task.Targets.fit(frame[cfg.target].iloc[rows["train"]], cfg)
     else:
         features = Features.from_state_dict(state["features"])
         targets = task.Targets.from_state_dict(state["targets"])
     # Transform the whole table once, then let go of it before splitting the tensors.
-    x, y = features.transform(frame, path), encode_targets(targets, frame, cfg.target, path)
+    x = features.transform(frame, path)
+    with about(path):
+        y = targets.encode(frame[cfg.target])
     del frame
     whole = Split(x, y)
     splits = {part: whole.subset(index) for part, index in rows.items() if part not in files}
     for part, file in files.items():
         extra = read_labelled(file, cfg.target)
-        splits[part] = Split(
-            features.transform(extra, file), encode_targets(targets, extra, cfg.target, file)
-        )
+        with about(file):
+            splits[part] = Split(features.transform(extra, file), targets.encode(extra[cfg.target]))
     return Splits(splits["train"], splits["val"], splits["test"], features, targets)
 
 
