@@ -161,6 +161,75 @@ def new(
 
 
 @app.command()
+def update(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="PATH", help="The project folder.", show_default="current folder"),
+    ] = Path("."),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Change an answer (e.g. optimizer=sgd) and re-render at the project's "
+            "template version; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+) -> None:
+    """Bring a project up to this scaffold's template version, keeping your edits.
+
+    Needs a clean git tree. Changes are left uncommitted for you to review. Exits 1 when a file
+    has conflicts (marked with <<<<<<< before updating / >>>>>>> after updating).
+    """
+    from scaffold.update import parse_settings, update_project
+
+    settings = parse_settings(set_ or [])
+    done = update_project(path, settings, dry_run=dry_run)
+    name = path if path != Path(".") else Path.cwd().name
+    if not done.changes and not done.settings and done.old == done.new:
+        typer.echo(f"{name} is already at template {done.new}; nothing to do")
+        return
+    verb = "Would update" if dry_run else "Updated"
+    if done.settings:
+        changed = ", ".join(f"{k}={v}" for k, v in done.settings.items())
+        what = f"with {changed} (template {done.new})"
+    else:
+        what = f"from template {done.old} to {done.new}"
+    count = len(done.changes)
+    typer.echo(f"{verb} {name} {what}: {count} file{'s' * (count != 1)} changed")
+    for line in done.changes:
+        typer.echo(f"  {line}")
+    for kept in done.kept:
+        typer.echo(f"note: kept {kept}: template {done.new} removes it, but you had changed it")
+    if done.conflicts:
+        raise ScaffoldError(
+            f"{'would conflict' if dry_run else 'conflicts'} in {', '.join(done.conflicts)}: "
+            + ("nothing was changed" if dry_run else "resolve the <<<<<<< markers, then commit")
+        )
+    if not dry_run and count:
+        typer.echo("Review with `git diff`, then commit.")
+
+
+@app.command()
+def template() -> None:
+    """Show the template store (every template version this machine has used).
+
+    Adds the installed version to it first: run this once after upgrading scaffold if you update
+    projects with plain `copier update`.
+    """
+    from scaffold import store
+
+    current = store.ensure_version()
+    versions = ", ".join(sorted(store.tags(store.bundle_path()), key=store.version_key))
+    typer.echo(f"template store: {store.source_text()}")
+    typer.echo(f"versions: {versions} (this scaffold: {current})")
+
+
+@app.command()
 def tasks(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Create a project: the only module that calls copier.
+"""Create a project from the installed template version (update.py updates one).
 
 The template renders into a temporary folder beside the destination, which is moved into place
 only when everything (rendering, git init) has worked: an error or Ctrl-C leaves nothing behind.
@@ -13,13 +13,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from scaffold import __version__
+from scaffold import __version__, store
 from scaffold.errors import ScaffoldError
 from scaffold.template import template_root
 
@@ -65,8 +65,9 @@ def create_project(
         folder.mkdir()
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".scaffold-tmp", dir=dest.parent))
     try:
-        _render(tmp, data, interactive)
-        note = _git_init(tmp) if git else None
+        note = _render(tmp, data, interactive)
+        if git and note is None:
+            _git_init(tmp)
         if dest.exists():  # an empty folder (checked above): keep it, it may be the cwd
             for child in tmp.iterdir():
                 child.rename(dest / child.name)
@@ -84,32 +85,40 @@ def create_project(
     return answers, note
 
 
-def _render(dst: Path, data: dict[str, Any], interactive: bool) -> None:
+def _render(dst: Path, data: dict[str, Any], interactive: bool) -> str | None:
+    """Render the installed template version from the template store into `dst`."""
     import copier  # 0.4 s: only when a project is made
-    from copier.errors import CopierAnswersInterrupt, CopierError, CopierWarning
 
-    root = template_root()
+    if shutil.which("git") is None:  # copier can still render the plain folder
+        source, ref = str(template_root()), None
+        note = (
+            "git is not installed: no initial commit, and no template version recorded "
+            "(scaffold update cannot update this project)"
+        )
+    else:
+        source, ref, note = store.source_text(), store.ensure_version(), None
+    with copier_errors(source):
+        copier.run_copy(source, dst, data=data, defaults=not interactive, quiet=True, vcs_ref=ref)
+    return note
+
+
+@contextlib.contextmanager
+def copier_errors(source: str) -> Iterator[None]:
+    """copier's exceptions as one-line ScaffoldErrors; its Ctrl-C as KeyboardInterrupt."""
+    from copier.errors import CopierAnswersInterrupt, CopierError
+
     try:
-        with warnings.catch_warnings():
-            # A source checkout with uncommitted template changes renders them, as intended.
-            warnings.simplefilter("ignore", CopierWarning)
-            copier.run_copy(
-                str(root),
-                dst,
-                data=data,
-                defaults=not interactive,
-                quiet=True,
-                # In a git checkout: the working tree, not the newest release tag.
-                vcs_ref="HEAD" if (root / ".git").exists() else None,
-            )
+        yield
     except CopierAnswersInterrupt:
         raise KeyboardInterrupt from None
     except (CopierError, ValueError) as e:
         raise ScaffoldError(_one_line(e)) from None
+    except ScaffoldError:
+        raise
     except Exception as e:  # e.g. a git command copier ran on the template failed
         detail = (getattr(e, "stderr", None) or str(e)).strip().splitlines()
         raise ScaffoldError(
-            f"rendering {root} failed: {detail[-1] if detail else type(e).__name__}"
+            f"rendering {source} failed: {detail[-1] if detail else type(e).__name__}"
         ) from None
 
 
@@ -124,10 +133,8 @@ def _one_line(error: Exception) -> str:
     return text
 
 
-def _git_init(path: Path) -> str | None:
+def _git_init(path: Path) -> None:
     """Make the project a git repository with one commit: copier update needs one later."""
-    if shutil.which("git") is None:
-        return "git is not installed: skipped the initial commit (copier update needs one)"
     env = dict(os.environ)
     for key, config, fallback in [
         ("NAME", "user.name", "scaffold"),
@@ -148,7 +155,6 @@ def _git_init(path: Path) -> str | None:
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             raise ScaffoldError(f"`{' '.join(command[:2])}` failed: {detail[-1] if detail else ''}")
-    return None
 
 
 def _set_default_mode(path: Path) -> None:

@@ -4,8 +4,9 @@
     python scripts/generate_examples.py --check  # exit 1 if they are out of date
 
 The examples are exactly what `scaffold new <name> --task <task> --yes --no-git` writes, except
-that their .copier-answers.yml leaves out `_src_path` and `_commit` (this machine's path and the
-template commit at render time), so they do not change with every commit.
+that their .copier-answers.yml leaves out `_src_path` and `_commit` (the template store and the
+template version, which is VERSION.postN while a checkout has unreleased template edits), so
+they do not change with every template edit.
 """
 
 from __future__ import annotations

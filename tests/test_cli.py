@@ -52,7 +52,16 @@ def test_help_lists_commands(args: list[str]) -> None:
     result = invoke(*args)
     assert result.exit_code == 0
     assert result.stdout.startswith("Usage: scaffold")
-    assert "new" in result.stdout and "tasks" in result.stdout and not result.stderr
+    for command in ["new", "update", "template", "tasks"]:
+        assert f"  {command} " in result.stdout, command
+    assert not result.stderr
+
+
+def test_update_help_shows_its_options() -> None:
+    result = invoke("update", "--help")
+    assert result.exit_code == 0
+    for text in ["[PATH]", "--set KEY=VALUE", "--dry-run", "clean git tree", "conflicts"]:
+        assert text in result.stdout, text
 
 
 def test_new_help_lists_every_question_with_choices() -> None:
@@ -76,7 +85,8 @@ def test_python_m_scaffold_help_imports_neither_copier_nor_torch() -> None:
     code = (
         "import sys\n"
         "from scaffold.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "for args in (['--help'], ['update', '--help']):\n"
+        "    try:\n        main(args)\n    except SystemExit as e:\n        assert e.code == 0\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'torch'}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

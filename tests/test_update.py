@@ -1,0 +1,492 @@
+"""scaffold update and plain copier update, offline, between two installed template versions.
+
+v1 is the current template (version 1.0.0) and v2 the current template plus scripted changes
+(version 2.0.0), each laid out like an installed wheel in a temporary folder and run in a fresh
+interpreter. Both add themselves to the same template store (a git bundle under this test
+worker's HOME), the way two releases do on a user's machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, run_script
+from tests.template_versions import (
+    CHANGED_LINE,
+    NEW_FILE,
+    NEW_KEY,
+    REMOVED_FILE,
+    RENAMED,
+    Scaffold,
+    install,
+)
+
+TASKS = ["regression", "binary", "multiclass", "multilabel", "image"]
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scaffold, Scaffold]:
+    root = tmp_path_factory.mktemp("installed")
+    return Scaffold(install(root / "v1", "1.0.0")), Scaffold(install(root / "v2", "2.0.0", v2=True))
+
+
+def new(scaffold: Scaffold, dest: Path, *options: str, git: bool = True) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    args = ["new", dest.name, "--yes", *options, *([] if git else ["--no-git"])]
+    scaffold(*args, cwd=dest.parent)
+    return dest
+
+
+def task_options(task: str) -> list[str]:
+    return ["--task", task] + (["--input", "image"] if task == "image" else [])
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root (.git left out) and its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def commit_all(root: Path, message: str = "my changes") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def answers(root: Path) -> dict:
+    return yaml.safe_load((root / ".copier-answers.yml").read_text())
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scaffold: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def edit_like_a_user(root: Path) -> dict[str, str]:
+    """The scripted user edits; returns the text each must still contain afterwards."""
+    config = root / "config.py"
+    text = config.read_text()
+    assert text.count('dropout: float = setting(0.1, "dropout probability")') == 1
+    config.write_text(
+        text.replace('setting(0.1, "dropout probability")', 'setting(0.25, "dropout probability")')
+    )
+    model = root / "model.py"
+    added = (
+        "\n\ndef count_parameters(model: nn.Module) -> int:\n"
+        "    return sum(p.numel() for p in model.parameters())\n"
+    )
+    model.write_text(model.read_text() + added)
+    readme = root / "README.md"
+    readme.write_text(readme.read_text() + "\n## Our notes\n\nTrained on the 2026 export.\n")
+    (root / "tests" / "test_smoke.py").unlink()
+    (root / "features.py").write_text("EXTRA_COLUMNS = ['ratio']\n")
+    commit_all(root)
+    return {
+        "config.py": 'dropout: float = setting(0.25, "dropout probability")',
+        "model.py": "def count_parameters(model: nn.Module) -> int:",
+        "README.md": "## Our notes\n\nTrained on the 2026 export.\n",
+        "features.py": "EXTRA_COLUMNS = ['ratio']\n",
+    }
+
+
+def assert_v2_arrived(root: Path, removed: bool = True) -> None:
+    assert CHANGED_LINE[1] in (root / "train.py").read_text()
+    assert NEW_KEY in (root / "config.py").read_text()
+    assert (root / NEW_FILE[0]).read_text() == NEW_FILE[1]
+    assert (root / REMOVED_FILE).exists() != removed
+    for name in ["utils.py", "train.py", "eval.py", "predict.py"]:
+        text = (root / name).read_text()
+        assert RENAMED[1] in text and RENAMED[0] not in text, name
+    assert answers(root)["_commit"] == "2.0.0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Updating to a new template version
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_untouched_project_updates_to_exactly_a_fresh_v2_project(versions, tmp_path, task) -> None:
+    v1, v2 = versions
+    old = new(v1, tmp_path / "old" / "proj", *task_options(task))
+    result = v2("update", cwd=old)
+    assert "Updated proj from template 1.0.0 to 2.0.0" in result.stdout
+    fresh = new(v2, tmp_path / "fresh" / "proj", *task_options(task), git=False)
+    assert snapshot(old) == snapshot(fresh)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_user_edits_survive_the_update_and_the_project_still_trains(
+    versions, tmp_path, task
+) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj", *task_options(task))
+    kept = edit_like_a_user(root)
+    result = v2("update", str(root), cwd=tmp_path)
+    assert "conflict" not in result.stdout + result.stderr
+    for name, text in kept.items():
+        assert text in (root / name).read_text(), name
+    assert not (root / "tests" / "test_smoke.py").exists()
+    assert_v2_arrived(root)
+    assert "<<<<<<<" not in "".join(snapshot(root).keys())
+    run_script(root, "train.py", "--epochs", "2")
+    assert (root / "runs").is_dir()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_conflicting_edit_is_marked_listed_and_exits_non_zero(versions, tmp_path, task) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj", *task_options(task))
+    train = root / "train.py"
+    train.write_text(train.read_text().replace(CHANGED_LINE[0], 'checkpoints are in {run_dir}/")'))
+    readme = root / "README.md"
+    readme.write_text(readme.read_text() + "\nOur notes.\n")
+    commit_all(root)
+    result = v2("update", cwd=root, check=False)
+    assert_one_line_error(result, "conflicts in train.py")
+    text = train.read_text()
+    for marker in ["<<<<<<< before updating", "=======", ">>>>>>> after updating"]:
+        assert marker in text
+    assert 'checkpoints are in {run_dir}/")' in text and CHANGED_LINE[1] in text
+    assert "train.py" in git(root, "diff", "--name-only", "--diff-filter=U")
+    assert (root / "README.md").read_text().endswith("\nOur notes.\n")
+    assert (root / NEW_FILE[0]).is_file() and NEW_KEY in (root / "config.py").read_text()
+
+
+def test_a_file_the_template_removes_is_kept_when_the_user_changed_it(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    (root / REMOVED_FILE).write_text((root / REMOVED_FILE).read_text() + "Our data source.\n")
+    commit_all(root)
+    result = v2("update", cwd=root)
+    assert f"note: kept {REMOVED_FILE}" in result.stdout
+    assert (root / REMOVED_FILE).read_text().endswith("Our data source.\n")
+    assert_v2_arrived(root, removed=False)
+
+
+def test_user_data_files_are_never_rewritten(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj", "--task", "multiclass")
+    (data,) = (root / "data").glob("*.csv")
+    data.write_text(data.read_text().replace(",", ";"))  # their own version of the file
+    commit_all(root)
+    before = data.read_bytes()
+    v2("update", cwd=root)
+    assert data.read_bytes() == before
+
+
+def test_dry_run_shows_the_changes_and_changes_nothing(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    before = snapshot(root)
+    result = v2("update", "--dry-run", cwd=root)
+    assert "Would update proj from template 1.0.0 to 2.0.0: 8 files changed" in result.stdout
+    for line in [" M train.py", " D data/README.md", "?? CHANGELOG.md", " M .copier-answers.yml"]:
+        assert f"  {line}\n" in result.stdout
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
+    # A dry run of a conflicting update names the file, exits 1 and still changes nothing.
+    train = root / "train.py"
+    train.write_text(train.read_text().replace(CHANGED_LINE[0], 'checkpoints are in {run_dir}/")'))
+    commit_all(root)
+    before = snapshot(root)
+    result = v2("update", "--dry-run", cwd=root, check=False)
+    assert_one_line_error(result, "would conflict in train.py", "nothing was changed")
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
+
+
+def test_an_up_to_date_project_is_left_alone(versions, tmp_path) -> None:
+    _, v2 = versions
+    root = new(v2, tmp_path / "proj")
+    result = v2("update", cwd=root)
+    assert result.stdout.strip() == "proj is already at template 2.0.0; nothing to do"
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_plain_copier_update_works_after_scaffold_template(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "a" / "proj", "--task", "binary")
+    shown = v2("template", cwd=tmp_path).stdout
+    assert "versions: " in shown and "1.0.0, 2.0.0" in shown
+    subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--conflict", "inline"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    fresh = new(v2, tmp_path / "b" / "proj", "--task", "binary", git=False)
+    assert snapshot(root) == snapshot(fresh)
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing an answer
+
+
+def test_set_changes_answers_in_place_at_the_same_version(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "a" / "proj", "--task", "multiclass")
+    result = v2("update", "--set", "optimizer=sgd", "--set", "scheduler=step", "--set", "lr=0.05",
+                cwd=root)  # fmt: skip
+    assert "Updated proj with optimizer=sgd, scheduler=step, lr=0.05 (template 1.0.0)" in (
+        result.stdout
+    )
+    recorded = answers(root)
+    assert recorded["_commit"] == "1.0.0"
+    assert (recorded["optimizer"], recorded["scheduler"], recorded["lr"]) == ("sgd", "step", 0.05)
+    options = ["--task", "multiclass", "--optimizer", "sgd", "--scheduler", "step", "--lr", "0.05"]
+    fresh = new(v1, tmp_path / "b" / "proj", *options, git=False)
+    assert snapshot(root) == snapshot(fresh)
+
+
+@pytest.mark.parametrize(
+    "setting,words",
+    [
+        ("optimizer", ["--set expects KEY=VALUE"]),
+        ("=sgd", ["--set expects KEY=VALUE"]),
+        ("colour=red", ["unknown answer 'colour'"]),
+        ("optimizer=rmsprop", ["'rmsprop' is not one of adamw, adam, sgd"]),
+        ("epochs=many", ["'many' is not a valid int"]),
+        ("lr=-1", ["--lr", "the learning rate must be in (0, 10]"]),
+        ("model=cnn", ["--model", "model 'cnn' is for image input"]),
+        ("project_name=../x", ["invalid project name"]),
+    ],
+)
+def test_a_bad_set_is_refused_and_changes_nothing(versions, tmp_path, setting, words) -> None:
+    v1, _ = versions
+    root = new(v1, tmp_path / "proj")
+    before = snapshot(root)
+    assert_one_line_error(v1("update", "--set", setting, cwd=root, check=False), *words)
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals: a clear one-line error and nothing changed
+
+
+def test_a_dirty_tree_is_refused(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    (root / "train.py").write_text((root / "train.py").read_text() + "\n# wip\n")
+    (root / "scratch.py").write_text("x = 1\n")
+    before = snapshot(root)
+    result = v2("update", cwd=root, check=False)
+    assert_one_line_error(
+        result, "uncommitted changes", "train.py", "scratch.py", "commit or stash"
+    )
+    assert snapshot(root) == before
+
+
+def test_a_missing_answers_file_is_refused(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    (root / ".copier-answers.yml").unlink()
+    commit_all(root)
+    before = snapshot(root)
+    assert_one_line_error(v2("update", cwd=root, check=False), "has no .copier-answers.yml")
+    assert snapshot(root) == before
+
+
+def test_a_project_outside_git_is_refused(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj", git=False)
+    before = snapshot(root)
+    assert_one_line_error(
+        v2("update", cwd=root, check=False), "not in a git repository", "git init"
+    )
+    assert snapshot(root) == before
+
+
+def test_a_downgrade_is_refused_with_what_to_do(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v2, tmp_path / "proj")
+    before = snapshot(root)
+    result = v1("update", cwd=root, check=False)
+    assert_one_line_error(
+        result, "uses template 2.0.0, newer than this scaffold's 1.0.0", "pip install -U scaffold"
+    )
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_a_path_that_is_not_a_folder_is_refused(versions, tmp_path, where) -> None:
+    _, v2 = versions
+    target = tmp_path / "nothing"
+    if where == "file":
+        target.write_text("x")
+    assert_one_line_error(v2("update", str(target), cwd=tmp_path, check=False), "is not a folder")
+
+
+def test_a_project_from_another_template_store_is_refused(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    other = Scaffold(v2.site, env={"SCAFFOLD_HOME": str(tmp_path / "elsewhere")})
+    result = other("update", cwd=root, check=False)
+    assert_one_line_error(result, "was made from the template source", "SCAFFOLD_HOME")
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_version_missing_from_the_store_is_refused(versions, tmp_path) -> None:
+    v1, v2 = versions
+    home = {"SCAFFOLD_HOME": str(tmp_path / "store")}
+    root = new(Scaffold(v1.site, env=home), tmp_path / "proj")
+    (tmp_path / "store" / "template.bundle").unlink()  # a store that never saw 1.0.0
+    result = Scaffold(v2.site, env=home)("update", cwd=root, check=False)
+    assert_one_line_error(result, "made with template 1.0.0", "does not hold", "2.0.0")
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_an_interrupted_update_puts_the_project_back(tmp_path, monkeypatch) -> None:
+    """Ctrl-C (or any failure) after copier has started writing leaves the last commit."""
+    from copier._main import Worker
+
+    from scaffold.update import update_project
+    from tests.conftest import render
+
+    root = render(tmp_path / "proj", git=True, task="binary")
+    before = snapshot(root)
+    apply = Worker._apply_update
+
+    def apply_then_interrupt(self: Worker) -> None:
+        apply(self)
+        assert git(root, "status", "--porcelain")  # the update had changed files
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Worker, "_apply_update", apply_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        update_project(root, {"optimizer": "sgd"})
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# What projects record, and the pip-installed path
+
+
+def test_projects_record_the_store_and_a_real_version(versions, tmp_path) -> None:
+    v1, _ = versions
+    root = new(v1, tmp_path / "proj")
+    recorded = answers(root)
+    assert recorded["_src_path"] == "~/.local/share/scaffold/template.bundle"
+    bundle = Path(recorded["_src_path"]).expanduser()
+    heads = git(tmp_path, "bundle", "list-heads", str(bundle))
+    assert f"refs/tags/{recorded['_commit']}" in heads and recorded["_commit"] == "1.0.0"
+
+
+def test_same_template_gives_the_same_commit_and_an_edit_a_post_release(tmp_path) -> None:
+    """Versions are deterministic commits: two machines agree on them. A source checkout that
+    changed the template without a version bump gets VERSION.post1, never a rewritten tag."""
+    a, b = install(tmp_path / "a", "3.0.0"), install(tmp_path / "b", "3.0.0")
+    stores = {name: {"SCAFFOLD_HOME": str(tmp_path / f"store-{name}")} for name in "ab"}
+    heads = {}
+    for name, site in [("a", a), ("b", b)]:
+        Scaffold(site, env=stores[name])("template", cwd=tmp_path)
+        bundle = tmp_path / f"store-{name}" / "template.bundle"
+        heads[name] = git(tmp_path, "bundle", "list-heads", str(bundle))
+    assert heads["a"] == heads["b"] and "refs/tags/3.0.0" in heads["a"]
+    readme = b / "scaffold" / "_template" / "templates" / "project" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nEdited.\n")
+    shown = Scaffold(b, env=stores["a"])("template", cwd=tmp_path).stdout
+    assert "versions: 3.0.0, 3.0.0.post1 (this scaffold: 3.0.0.post1)" in shown
+
+
+def test_a_damaged_store_is_a_clear_error(versions, tmp_path) -> None:
+    _, v2 = versions
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "template.bundle").write_bytes(b"not a bundle")
+    result = Scaffold(v2.site, env={"SCAFFOLD_HOME": str(store)})(
+        "new", "p", "--yes", cwd=tmp_path, check=False
+    )
+    assert_one_line_error(result, "template store", "is damaged")
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.fixture(scope="module")
+def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """scaffold built as a wheel and pip-installed into a target folder (no build isolation:
+    hatchling comes from the test extras, so this works offline)."""
+    root = tmp_path_factory.mktemp("wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(root / "dist"), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (root / "dist").glob("scaffold-*.whl")
+    target = root / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True,
+                   capture_output=True)  # fmt: skip
+    return target
+
+
+def test_a_pip_installed_scaffold_makes_updatable_projects(versions, wheel_site, tmp_path) -> None:
+    _, v2 = versions
+    installed = Scaffold(wheel_site)
+    where = installed("-c", "import scaffold; print(scaffold.__file__)", cwd=tmp_path, raw=True)
+    assert where.stdout.startswith(str(wheel_site))
+    root = new(installed, tmp_path / "proj", "--task", "regression")
+    recorded = answers(root)
+    assert recorded["_src_path"] == "~/.local/share/scaffold/template.bundle"
+    assert str(wheel_site) not in (root / ".copier-answers.yml").read_text()
+    # The wheel's template is the checkout's: the same version, the same commit, no .post1.
+    checkout = Scaffold(install(tmp_path / "checkout", recorded["_commit"]))
+    assert ".post" not in checkout("template", cwd=tmp_path).stdout
+    edit_like_a_user(root)
+    v2("update", cwd=root)
+    assert_v2_arrived(root)
+    commit_all(root, "template 2.0.0")
+    # ...and the pip-installed scaffold then refuses to go back.
+    assert_one_line_error(installed("update", cwd=root, check=False), "newer than this scaffold")
+
+
+def test_a_project_in_a_subfolder_of_a_bigger_repository_updates(versions, tmp_path) -> None:
+    v1, v2 = versions
+    repo = tmp_path / "monorepo"
+    root = new(v1, repo / "models" / "proj", git=False)
+    (repo / "other.txt").write_text("not part of the project\n")
+    git(repo, "init", "-q")
+    commit_all(repo, "monorepo")
+    assert v2("update", "--dry-run", cwd=root).stdout.count("\n  ") == 8
+    assert git(repo, "status", "--porcelain") == ""
+    result = v2("update", "models/proj", cwd=repo)
+    assert "   M train.py\n" in result.stdout and "?? CHANGELOG.md" in result.stdout
+    assert_v2_arrived(root)
+    assert (repo / "other.txt").read_text() == "not part of the project\n"
+
+
+def test_an_unusable_store_is_a_clear_error(versions, tmp_path) -> None:
+    _, v2 = versions
+    blocker = tmp_path / "store"
+    blocker.write_text("a file where the store folder should be")
+    result = Scaffold(v2.site, env={"SCAFFOLD_HOME": str(blocker)})(
+        "new", "p", "--yes", cwd=tmp_path, check=False
+    )
+    assert_one_line_error(result, "cannot use the template store")
+    assert not (tmp_path / "p").exists()
+
+
+def test_without_git_a_project_renders_but_records_no_version(versions, tmp_path) -> None:
+    _, v2 = versions
+    (tmp_path / "bin").mkdir()  # a PATH with no git on it
+    nogit = Scaffold(v2.site, env={"PATH": str(tmp_path / "bin")})
+    result = nogit("new", "proj", "--yes", cwd=tmp_path)
+    assert "note: git is not installed" in result.stderr
+    assert "_commit" not in answers(tmp_path / "proj")
+    assert not (tmp_path / "proj" / ".git").exists() and (tmp_path / "proj" / "train.py").is_file()
+    assert_one_line_error(
+        v2("update", cwd=tmp_path / "proj", check=False), "records no template version"
+    )
