@@ -38,6 +38,8 @@ class _OneLineErrors(TyperGroup):
         except ScaffoldError as e:
             _fail(str(e), e.exit_code)
         except (typer.Abort, KeyboardInterrupt):
+            code = 130
+        if code == 130:  # Ctrl-C: typer turns it into a silent exit 130
             _fail("interrupted: nothing was written", 130)
         sys.exit(code if isinstance(code, int) else 0)
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,49 @@ def probe(project: Path, command: str, *args: str) -> dict[str, Any]:
     """Ask tests/project_probe.py about a project (it imports the project's own modules)."""
     result = run_script(project, str(PROBE), command, *args)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The reliability suite (tests/reliability) ends with one summary line. Its tests count what
+# they survived with `record(kills=..., inputs=...)`; the counts travel through a file because
+# pytest-xdist runs tests in worker processes.
+
+RELIABILITY_LOG = "SCAFFOLD_RELIABILITY_LOG"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the main process, before any worker starts
+        fd, path = tempfile.mkstemp(prefix="scaffold-reliability-", suffix=".jsonl")
+        os.close(fd)
+        os.environ[RELIABILITY_LOG] = path
+
+
+def record(**counts: int) -> None:
+    """Add to the reliability summary, e.g. record(kills=20)."""
+    if os.environ.get(RELIABILITY_LOG):
+        with open(os.environ[RELIABILITY_LOG], "a") as f:
+            f.write(json.dumps(counts) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    outcomes = {"passed": 0, "failed": 0}
+    for outcome in outcomes:
+        for report in terminalreporter.stats.get(outcome, []):
+            if "tests/reliability/" in getattr(report, "nodeid", ""):
+                outcomes[outcome] += 1
+    path = Path(os.environ.get(RELIABILITY_LOG) or "missing")
+    totals: dict[str, int] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            for key, value in json.loads(line).items():
+                totals[key] = totals.get(key, 0) + value
+        path.unlink()
+    if not sum(outcomes.values()):
+        return
+    terminalreporter.write_line(
+        f"reliability: {sum(outcomes.values())} tests, {outcomes['failed']} failed; "
+        f"{totals.get('kills', 0)} kills and {totals.get('interrupts', 0)} Ctrl-C survived; "
+        f"{totals.get('inputs', 0)} hostile inputs tried; lost {outcomes['failed']}"
+    )

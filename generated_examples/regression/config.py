@@ -69,6 +69,7 @@ class Config:
     runs_dir: str = setting("runs", "each run writes to runs_dir/run_name")
     run_name: str = setting("", "run folder name (default: the start time, e.g. 20250101-120000)")
     log_interval: int = setting(20, "refresh the progress bar's loss every N steps")
+    checkpoint_every: int = setting(0, "also save last.pt every N steps (0 = after each epoch)")
 
     def __post_init__(self) -> None:
         checks = {
@@ -81,6 +82,7 @@ class Config:
             "dropout must be in [0, 1)": 0 <= self.dropout < 1,
             "patience must be >= 0": self.patience >= 0,
             "log_interval must be >= 1": self.log_interval >= 1,
+            "checkpoint_every must be >= 0": self.checkpoint_every >= 0,
             "max_categories must be >= 1": self.max_categories >= 1,
         }
         for f in dataclasses.fields(self):

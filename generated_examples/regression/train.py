@@ -5,8 +5,9 @@
     python train.py --resume               # continue the newest run from its last.pt
     python train.py --help                 # every flag with its default
 
-Each run writes runs/<run-name>/: config.json, metrics.csv, last.pt (every epoch) and best.pt
-(the epoch with the lowest validation loss). Then: python eval.py, python predict.py.
+Each run writes runs/<run-name>/: config.json, metrics.csv, last.pt (every epoch, and every
+--checkpoint-every N steps), previous.pt (the one before, a fallback if last.pt is damaged) and
+best.pt (the epoch with the lowest validation loss). Then: python eval.py, python predict.py.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import dataclasses
 import json
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,10 @@ from utils import (
     UserError,
     collect_logits,
     latest_run,
-    load_checkpoint,
+    load_last_checkpoint,
     new_run_dir,
     pick_device,
+    remove_stale_files,
     save_checkpoint,
     seed_everything,
 )
@@ -75,23 +78,41 @@ def train_one_epoch(
     cfg: Config,
     epoch: int,
     device: torch.device,
+    progress: dict[str, Any],
+    save: Callable[[], None],
 ) -> float:
-    """One pass over the training split; returns the mean training loss."""
+    """One pass over the training split; returns the mean training loss.
+
+    `progress` holds the steps of this epoch already done and the sum of their losses: 0 for a
+    new epoch, more when resuming one. With --checkpoint-every N it is brought up to date and
+    `save()` is called every N steps.
+    """
     model.train()
     # A fresh generator per epoch: a resumed run sees exactly the same batches.
     generator = torch.Generator().manual_seed(cfg.seed + epoch)
     # Mixed precision only where it is on; otherwise a context that costs nothing per step.
     autocast = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    batches = split.batches(cfg.batch_size, generator)
+    for _ in range(progress["step"]):  # resuming mid-epoch: skip the batches already trained
+        next(batches)
     losses, sizes = [], []
     steps = -(-len(split) // cfg.batch_size)
-    with tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None) as bar:
-        for step, (x, y) in enumerate(split.batches(cfg.batch_size, generator), start=1):
+    with tqdm(
+        total=steps, initial=progress["step"], desc=f"epoch {epoch}", leave=False, disable=None
+    ) as bar:
+        for step, (x, y) in enumerate(batches, start=progress["step"] + 1):
             x = x.to(device, non_blocking=True)  # no-ops when the split already lives there
             y = y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with autocast:
                 logits = model(x)  # raw scores: the loss applies the activation itself
                 loss = criterion(logits, y)
+            if not torch.isfinite(loss):  # before backward(): a NaN never reaches the weights
+                raise UserError(
+                    f"the training loss is {loss.item()} at epoch {epoch}, step {step}: "
+                    "stopped before the optimizer step; the last checkpoint is untouched "
+                    "(try a lower --lr, or look for extreme values in the data)"
+                )
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
@@ -102,7 +123,18 @@ def train_one_epoch(
             if step % cfg.log_interval == 0:
                 bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update()
-    return (torch.stack(losses).float().cpu() * torch.tensor(sizes)).sum().item() / len(split)
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < steps:
+                progress["loss_sum"] += summed_loss(losses, sizes)
+                progress["step"], losses, sizes = step, [], []
+                save()
+    return (progress["loss_sum"] + summed_loss(losses, sizes)) / len(split)
+
+
+def summed_loss(losses: list[torch.Tensor], sizes: list[int]) -> float:
+    """The sum over samples of per-batch mean losses, as a Python float (one device sync)."""
+    if not losses:
+        return 0.0
+    return (torch.stack(losses).float().cpu() * torch.tensor(sizes)).sum().item()
 
 
 def evaluate(
@@ -147,7 +179,8 @@ def main() -> None:
         runs_dir = Path(overrides.get("runs_dir", Config.runs_dir))
         name = overrides.get("run_name")
         run_dir = runs_dir / name if name else latest_run(runs_dir)
-        checkpoint = load_checkpoint(run_dir / "last.pt")
+        remove_stale_files(run_dir)  # left by a save that a crash or a kill cut short
+        checkpoint = load_last_checkpoint(run_dir)
         cfg = make_config({**checkpoint["config"], **overrides, "run_name": run_dir.name})
     else:
         cfg = make_config(overrides)
@@ -169,6 +202,8 @@ def main() -> None:
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     stopper = EarlyStopping(cfg.patience)
     start_epoch = 1
+    progress = {"step": 0, "loss_sum": 0.0}  # within the current epoch
+    last_val = {"val_loss": None, "val_metrics": None}  # of the last complete epoch
 
     if checkpoint:
         model.load_state_dict(checkpoint["model"])
@@ -181,6 +216,8 @@ def main() -> None:
         if device.type == "cuda" and checkpoint["rng"]["cuda"]:
             torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
         start_epoch = checkpoint["epoch"] + 1
+        progress.update(checkpoint["progress"])
+        last_val = {k: checkpoint[k] for k in last_val}
         if stopper.should_stop or start_epoch > cfg.epochs:
             print(f"{run_dir} finished at epoch {checkpoint['epoch']}: nothing to resume.")
             print("To train longer, start a new run with a larger --epochs.")
@@ -188,32 +225,18 @@ def main() -> None:
         if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
             print("note: the learning-rate schedule keeps its original length")
         trim_log(run_dir / "metrics.csv", checkpoint["epoch"])
-        print(f"resuming {run_dir} at epoch {start_epoch}")
+        step = f", step {progress['step'] + 1}" if progress["step"] else ""
+        print(f"resuming {run_dir} at epoch {start_epoch}{step}")
     else:
         run_dir = new_run_dir(Path(cfg.runs_dir), cfg.run_name)
         cfg = dataclasses.replace(cfg, run_name=run_dir.name)
     (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
 
-    print(
-        f"{len(data.train)} train / {len(data.val)} val / {len(data.test)} test samples; "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters; device {device}"
-    )
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        start = time.perf_counter()
-        train_loss = train_one_epoch(
-            model, train_split, criterion, optimizer, scaler, amp_dtype, cfg, epoch, device
-        )
-        val_loss, metrics = evaluate(model, val_split, criterion, data, cfg)
-        lr = optimizer.param_groups[0]["lr"]
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(val_loss)
-        elif scheduler is not None:
-            scheduler.step()
-        improved = stopper.step(val_loss)
-        seconds = time.perf_counter() - start
-
-        state = {
-            "epoch": epoch,
+    def snapshot(epochs_done: int) -> dict[str, Any]:
+        """Everything a fresh process needs to continue exactly from here."""
+        return {
+            "epoch": epochs_done,
+            "progress": dict(progress),
             "model": model.state_dict(),
             "model_args": args,
             "optimizer": optimizer.state_dict(),
@@ -226,12 +249,46 @@ def main() -> None:
             },
             "config": dataclasses.asdict(cfg),
             "preprocessing": data.state_dict(),
-            "val_loss": val_loss,
-            "val_metrics": metrics,
+            **last_val,
         }
+
+    def save_mid_epoch() -> None:
+        save_checkpoint(snapshot(epoch - 1), run_dir / "last.pt", keep_previous=True)
+
+    print(
+        f"{len(data.train)} train / {len(data.val)} val / {len(data.test)} test samples; "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters; device {device}"
+    )
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        start = time.perf_counter()
+        train_loss = train_one_epoch(
+            model,
+            train_split,
+            criterion,
+            optimizer,
+            scaler,
+            amp_dtype,
+            cfg,
+            epoch,
+            device,
+            progress,
+            save_mid_epoch,
+        )
+        progress.update(step=0, loss_sum=0.0)
+        val_loss, metrics = evaluate(model, val_split, criterion, data, cfg)
+        lr = optimizer.param_groups[0]["lr"]
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(val_loss)
+        elif scheduler is not None:
+            scheduler.step()
+        improved = stopper.step(val_loss)
+        seconds = time.perf_counter() - start
+        last_val = {"val_loss": val_loss, "val_metrics": metrics}
+
         # The log row first: if the run dies before last.pt is saved, --resume trims it away.
         log_row(run_dir / "metrics.csv", epoch, train_loss, val_loss, metrics, lr, seconds)
-        save_checkpoint(state, run_dir / "last.pt")
+        state = snapshot(epoch)
+        save_checkpoint(state, run_dir / "last.pt", keep_previous=True)
         if improved:
             save_checkpoint(state, run_dir / "best.pt")
 

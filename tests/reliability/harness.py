@@ -1,0 +1,76 @@
+"""Run a generated project's train.py with one injected fault (for the reliability tests).
+
+    python harness.py exit-after-save:K [train.py flags]  # die (like kill -9) after save K
+    python harness.py enospc-at-save:K [train.py flags]   # save K fails: no space left on device
+    python harness.py nan-at-step:N [train.py flags]      # the model outputs NaN at step N
+
+Run in the project folder; it imports the project's own modules, as train.py does.
+"""
+
+import errno
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))
+
+import torch  # noqa: E402
+import train  # noqa: E402
+from utils import UserError  # noqa: E402
+
+fault, count = sys.argv[1].split(":")
+limit = int(count)
+sys.argv = ["train.py", *sys.argv[2:]]
+calls = 0
+
+if fault == "exit-after-save":
+    real_save = train.save_checkpoint
+
+    def save_then_die(*args, **kwargs):
+        global calls
+        real_save(*args, **kwargs)
+        calls += 1
+        if calls == limit:
+            os._exit(137)
+
+    train.save_checkpoint = save_then_die
+
+elif fault == "enospc-at-save":
+    real_torch_save = torch.save
+
+    def save_until_full(obj, f, *args, **kwargs):
+        global calls
+        calls += 1
+        if calls == limit:
+            f.write(b"PK\x03\x04 half a checkpoint")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_torch_save(obj, f, *args, **kwargs)
+
+    torch.save = save_until_full
+
+elif fault == "nan-at-step":
+    real_build = train.build_model
+
+    def build_with_nan(*args, **kwargs):
+        model = real_build(*args, **kwargs)
+
+        def hook(module, inputs, output):
+            global calls
+            if module.training:
+                calls += 1
+                if calls == limit:
+                    return output * float("nan")
+            return output
+
+        model.register_forward_hook(hook)
+        return model
+
+    train.build_model = build_with_nan
+
+else:
+    sys.exit(f"unknown fault {fault}")
+
+try:
+    train.main()
+except UserError as e:
+    sys.exit(f"error: {e}")
