@@ -1,6 +1,7 @@
 """Run a generated project's train.py with one injected fault (for the reliability tests).
 
     python harness.py exit-after-save:K [train.py flags]  # die (like kill -9) after save K
+    python harness.py die-mid-save:K [train.py flags]     # die in the middle of writing save K
     python harness.py enospc-at-save:K [train.py flags]   # save K fails: no space left on device
     python harness.py nan-at-step:N [train.py flags]      # the model outputs NaN at step N
 
@@ -35,18 +36,21 @@ if fault == "exit-after-save":
 
     train.save_checkpoint = save_then_die
 
-elif fault == "enospc-at-save":
+elif fault in ("enospc-at-save", "die-mid-save"):
     real_torch_save = torch.save
 
-    def save_until_full(obj, f, *args, **kwargs):
+    def save_until_fault(obj, f, *args, **kwargs):
         global calls
         calls += 1
         if calls == limit:
             f.write(b"PK\x03\x04 half a checkpoint")
+            f.flush()
+            if fault == "die-mid-save":
+                os._exit(137)
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_torch_save(obj, f, *args, **kwargs)
 
-    torch.save = save_until_full
+    torch.save = save_until_fault
 
 elif fault == "nan-at-step":
     real_build = train.build_model

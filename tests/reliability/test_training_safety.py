@@ -170,6 +170,26 @@ def test_twenty_kills_at_random_moments_lose_nothing(project) -> None:
     print(f"{kills} kills; {stale_seen} restarts found a cut-short save's temporary file")
 
 
+# 4 steps per epoch, a save every 2: save 1 is mid-epoch 1, 2 its last.pt, 3 its best.pt, 4 is
+# mid-epoch 2.
+@pytest.mark.parametrize("save", [2, 3, 4], ids=["last.pt", "best.pt", "mid-epoch"])
+def test_a_kill_in_the_middle_of_a_save_loses_nothing(project, save) -> None:
+    root = project(task="multiclass")
+    flags = ["--epochs", "3", "--batch-size", "32", "--checkpoint-every", "2"]
+    run_script(root, "train.py", *flags, "--run-name", "straight")
+    run = root / "runs" / "cut"
+    died = harness(root, f"die-mid-save:{save}", *flags, "--run-name", "cut")
+    assert died.returncode == 137
+    assert len(list(run.glob(".*.tmp"))) == 1  # the save it died in
+    load(run / "last.pt")  # the checkpoint before it is whole
+    done = run_script(root, "train.py", *flags, "--resume", "--run-name", "cut")
+    assert "removed 1 unfinished temporary file(s)" in done.stdout
+    assert not list(run.glob(".*.tmp"))
+    assert_same_training_state(root / "runs/straight/last.pt", run / "last.pt")
+    assert metric_rows(root / "runs/straight") == metric_rows(run)
+    record(kills=1)
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. A save that fails (disk full) leaves the previous checkpoint byte-identical
 
