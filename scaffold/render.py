@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 
 from scaffold import __version__, store
 from scaffold.errors import ScaffoldError
+from scaffold.git import run_git
 from scaffold.template import template_root
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
@@ -61,10 +63,13 @@ def create_project(
     dest = dest.absolute()
     check_destination(dest)
     created = [p for p in [dest.parent, *dest.parent.parents] if not p.exists()]
-    for folder in reversed(created):
-        folder.mkdir()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".scaffold-tmp", dir=dest.parent))
+    tmp = None
     try:
+        for folder in reversed(created):
+            folder.mkdir()
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".scaffold-tmp", dir=dest.parent)
+        )
         note = _render(tmp, data, interactive)
         if git and note is None:
             _git_init(tmp)
@@ -76,7 +81,8 @@ def create_project(
             _set_default_mode(tmp)
             tmp.rename(dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            _remove_tree(tmp)
         for folder in created:
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -151,10 +157,17 @@ def _git_init(path: Path) -> None:
          f"Initial commit from scaffold {__version__}"],
     ]  # fmt: skip
     for command in commands:
-        result = subprocess.run(command, cwd=path, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise ScaffoldError(f"`{' '.join(command[:2])}` failed: {detail[-1] if detail else ''}")
+        run_git(*command[1:], cwd=path, env=env)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a half-made project, retrying for a moment: a git process killed by Ctrl-C may
+    still be writing into it while the first attempt runs."""
+    for _ in range(20):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)
 
 
 def _set_default_mode(path: Path) -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 
 from scaffold import __version__
 from scaffold.errors import ScaffoldError
+from scaffold.git import run_git
 from scaffold.template import template_root
 
 BUNDLE = "template.bundle"
@@ -74,21 +73,9 @@ def expand_source(text: str) -> Path:
 def git(
     *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
 ) -> str:
-    """Run git for the store; a failure is a one-line ScaffoldError."""
-    if shutil.which("git") is None:
-        raise ScaffoldError("git is not installed: scaffold needs it to keep template versions")
-    result = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **COMMIT_ENV, **(env or {})},
-    )
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ScaffoldError(f"`git {args[0]}` failed: {detail[-1] if detail else 'no output'}")
-    return result.stdout
+    """Run git on the store, isolated from the user's git configuration."""
+    output = run_git(*args, cwd=cwd, input=input, env={**os.environ, **COMMIT_ENV, **(env or {})})
+    return output.decode()
 
 
 def template_files(root: Path) -> list[str]:

@@ -10,7 +10,6 @@ when the person had changed it, and a failed or interrupted update puts the proj
 from __future__ import annotations
 
 import glob
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import yaml
 
 from scaffold import store
 from scaffold.errors import ScaffoldError
+from scaffold.git import GitMissing, run_git
 from scaffold.render import ANSWERS_FILE, check_name, copier_errors
 from scaffold.template import questions
 
@@ -168,7 +168,7 @@ def _keep_changed_files(path: Path, answers: dict[str, Any], result: Update) -> 
             )
         for name in deleted:
             rendered = Path(tmp, name)
-            ours = _git_bytes(path, "show", f"HEAD:./{name}")
+            ours = run_git("show", f"HEAD:./{name}", cwd=path)
             if not rendered.is_file() or rendered.read_bytes() != ours:
                 _git(path, "checkout", "-q", "HEAD", "--", name)
                 kept.append(name)
@@ -188,7 +188,7 @@ def _conflicts(path: Path, changes: list[str]) -> list[str]:
 
 def _status(path: Path) -> list[str]:
     """`git status --short` lines ("XY name") for the project folder, names relative to it."""
-    entries = _git_bytes(path, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+    entries = run_git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", cwd=path)
     prefix = _git(path, "rev-parse", "--show-prefix")
     root = prefix[0] if prefix else ""
     return [
@@ -222,17 +222,15 @@ def _read_answers(path: Path) -> dict[str, Any]:
 
 
 def _git_top(path: Path) -> Path:
-    if shutil.which("git") is None:
-        raise ScaffoldError("git is not installed: updating a project needs it")
-    found = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True
-    )
-    if found.returncode != 0:
+    try:
+        return Path(run_git("rev-parse", "--show-toplevel", cwd=path).decode().strip())
+    except GitMissing:
+        raise
+    except ScaffoldError:
         raise ScaffoldError(
             f"{path} is not in a git repository: run `git init && git add -A && "
             'git commit -m "My project"` there first, so the update can merge your changes'
-        )
-    return Path(found.stdout.strip())
+        ) from None
 
 
 def _check_clean(path: Path) -> None:
@@ -247,12 +245,4 @@ def _check_clean(path: Path) -> None:
 
 
 def _git(cwd: Path, *args: str) -> list[str]:
-    return _git_bytes(cwd, *args).decode("utf-8", "replace").splitlines()
-
-
-def _git_bytes(cwd: Path, *args: str) -> bytes:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True)
-    if result.returncode != 0:
-        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ScaffoldError(f"`git {args[0]}` failed in {cwd}: {detail[-1] if detail else ''}")
-    return result.stdout
+    return run_git(*args, cwd=cwd).decode("utf-8", "replace").splitlines()

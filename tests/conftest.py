@@ -44,6 +44,28 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         yield
 
 
+def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes | None]:
+    """Every path under root with its bytes (None for folders), leaving out folders named in
+    `skip` (e.g. ".git")."""
+    return {
+        p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if not set(skip) & set(p.relative_to(root).parts)
+    }
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> None:
+    """A `scaffold` failure as users see it: a non-zero exit and one `scaffold: error:` line
+    holding every fragment, no traceback. `result` comes from CliRunner or subprocess.run."""
+    code = result.exit_code if hasattr(result, "exit_code") else result.returncode
+    assert code != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scaffold: error: "), result.stderr
+    assert "Traceback" not in (result.stdout or "") + result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
 def render(dest: Path, *, git: bool = False, **answers: Any) -> Path:
     """Create a project the way `scaffold new --yes` does."""
     create_project(dest, {"project_name": dest.name, **answers}, interactive=False, git=git)

@@ -15,30 +15,13 @@ from typer.testing import CliRunner
 from scaffold import __version__
 from scaffold.cli import app, format_task_table
 from scaffold.template import questions
+from tests.conftest import assert_one_line_error, tree
 
 runner = CliRunner()
 
 
 def invoke(*args: str):
     return runner.invoke(app, list(args), prog_name="scaffold")
-
-
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every path under root with its bytes (None for folders)."""
-    return {
-        p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes()
-        for p in sorted(root.rglob("*"))
-    }
-
-
-def assert_one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("scaffold: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture
@@ -256,21 +239,21 @@ def test_existing_non_empty_destination_is_left_untouched(workdir: Path) -> None
     (dest / "notes.txt").write_text("mine\n")
     (dest / "sub").mkdir()
     (dest / "sub" / "data.bin").write_bytes(os.urandom(64))
-    before = snapshot(workdir)
+    before = tree(workdir)
     assert_one_line_error(invoke("new", "taken", "--yes"), "exists and is not empty")
     assert_one_line_error(invoke("new", "other", "--dest", "taken", "--yes"), "not empty")
-    assert snapshot(workdir) == before
+    assert tree(workdir) == before
 
 
 def test_destination_that_is_a_file(workdir: Path) -> None:
     (workdir / "afile").write_text("x")
-    before = snapshot(workdir)
+    before = tree(workdir)
     assert_one_line_error(invoke("new", "afile", "--yes"), "is not a folder")
     assert_one_line_error(invoke("new", "p", "--dest", "afile/p", "--yes"), "is not a folder")
     (workdir / "link").symlink_to(workdir / "afile")
-    before = snapshot(workdir)
+    before = tree(workdir)
     assert_one_line_error(invoke("new", "link", "--yes"), "is not a folder")
-    assert snapshot(workdir) == before
+    assert tree(workdir) == before
 
 
 def test_unwritable_parent_folder(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

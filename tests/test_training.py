@@ -224,6 +224,7 @@ def test_a_new_run_never_overwrites_an_existing_one(project) -> None:
         (["--device", "cuda:7"], "not available"),
         (["--val-size", "0.001"], "the validation split is empty"),
         (["--max-categories", "0"], "max_categories must be >= 1"),
+        (["--checkpoint-every", "-1"], "checkpoint_every must be >= 0"),
         (["--val-data", "nowhere.csv"], "nowhere.csv: file not found"),
         (["--test-data", "nowhere.csv"], "nowhere.csv: file not found"),
     ],

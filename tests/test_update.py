@@ -8,6 +8,7 @@ worker's HOME), the way two releases do on a user's machine.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, run_script
+from tests.conftest import REPO, assert_one_line_error, run_script, tree
 from tests.template_versions import (
     CHANGED_LINE,
     NEW_FILE,
@@ -46,13 +47,8 @@ def task_options(task: str) -> list[str]:
     return ["--task", task] + (["--input", "image"] if task == "image" else [])
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root (.git left out) and its bytes."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    return tree(root, skip=(".git",))
 
 
 def git(root: Path, *args: str) -> str:
@@ -68,15 +64,6 @@ def commit_all(root: Path, message: str = "my changes") -> None:
 
 def answers(root: Path) -> dict:
     return yaml.safe_load((root / ".copier-answers.yml").read_text())
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("scaffold: error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def edit_like_a_user(root: Path) -> dict[str, str]:
@@ -144,7 +131,8 @@ def test_user_edits_survive_the_update_and_the_project_still_trains(
         assert text in (root / name).read_text(), name
     assert not (root / "tests" / "test_smoke.py").exists()
     assert_v2_arrived(root)
-    assert "<<<<<<<" not in "".join(snapshot(root).keys())
+    markers = re.compile(rb"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
+    assert not any(markers.search(data) for data in snapshot(root).values() if data)
     run_script(root, "train.py", "--epochs", "2")
     assert (root / "runs").is_dir()
 
@@ -299,6 +287,29 @@ def test_a_missing_answers_file_is_refused(versions, tmp_path) -> None:
     before = snapshot(root)
     assert_one_line_error(v2("update", cwd=root, check=False), "has no .copier-answers.yml")
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("_commit: [1.0.0\n", ["is not valid YAML"]),
+        ("- just\n- a list\n", ["holds no answers"]),
+        (
+            "_commit: not-a-version\n_src_path: {src}\n",
+            ["_commit 'not-a-version' is not a version"],
+        ),
+    ],
+    ids=["invalid-yaml", "not-a-mapping", "not-a-version"],
+)
+def test_a_broken_answers_file_is_refused(versions, tmp_path, text, words) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    source = answers(root)["_src_path"]
+    (root / ".copier-answers.yml").write_text(text.format(src=source))
+    commit_all(root)
+    before = snapshot(root)
+    assert_one_line_error(v2("update", cwd=root, check=False), *words)
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
 
 
 def test_a_project_outside_git_is_refused(versions, tmp_path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scaffold.cli import app
-from tests.conftest import record
+from tests.conftest import assert_one_line_error, record, tree
 
 runner = CliRunner()
 
@@ -36,14 +36,6 @@ HOSTILE_OPTIONS = [
 ]  # fmt: skip
 
 
-def tree(root: Path) -> dict[str, bytes | None]:
-    """Every path under root and its bytes (None for folders)."""
-    return {
-        p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes()
-        for p in sorted(root.rglob("*"))
-    }
-
-
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """cwd two levels below tmp_path, so `../../x` would land inside tmp_path and show up."""
@@ -60,11 +52,9 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def refused(args: list[str]) -> str:
     result = runner.invoke(app, ["new", *args], prog_name="scaffold")
-    assert result.exit_code != 0, (args, result.output)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("scaffold: error: "), (args, result.stderr)
+    assert_one_line_error(result)
     assert result.exception is None or isinstance(result.exception, SystemExit), args
-    return lines[0]
+    return result.stderr.strip()
 
 
 def test_thirty_plus_hostile_inputs_are_refused_and_write_nothing(sandbox: Path) -> None:
