@@ -74,6 +74,7 @@ def _help(name: str) -> str:
 
 Task, Input, Model = _choices("task"), _choices("input"), _choices("model")
 Optimizer, Scheduler = _choices("optimizer"), _choices("scheduler")
+Tracker = _choices("tracker")
 
 
 def _version(value: bool) -> None:
@@ -112,6 +113,9 @@ def new(
         int | None, typer.Option(help=_help("batch_size"), show_default=False)
     ] = None,
     epochs: Annotated[int | None, typer.Option(help=_help("epochs"), show_default=False)] = None,
+    tracker: Annotated[
+        Tracker | None, typer.Option(help=_help("tracker"), show_default=False)
+    ] = None,
     dest: Annotated[
         Path | None,
         typer.Option(
@@ -146,6 +150,7 @@ def new(
         "lr": lr,
         "batch_size": batch_size,
         "epochs": epochs,
+        "tracker": tracker,
     }
     data = {k: v.value if isinstance(v, Enum) else v for k, v in given.items() if v is not None}
     interactive = not yes and sys.stdin.isatty() and sys.stdout.isatty()
@@ -158,7 +163,7 @@ def new(
     if note:
         typer.echo(f"note: {note}", err=True)
     typer.echo(
-        f"Next:\n  cd {target}\n  pip install '.[dev]'\n" "  python train.py && python eval.py"
+        f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n" "  python train.py && python eval.py"
     )
 
 

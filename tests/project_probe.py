@@ -2,6 +2,9 @@
 
     python project_probe.py wiring            # loss, head size, target dtype, activations
     python project_probe.py predictions RUN   # test-split labels, predictions and baseline data
+    python project_probe.py validate RUN      # last.pt's validation, redone in one process
+    python project_probe.py shares            # metrics from 3 shares of the data vs all of it
+    python project_probe.py sampler N WORLD   # each process's share of an epoch
 
 Used by the scaffold test suite; it imports the project's own modules, as its scripts do.
 """
@@ -73,6 +76,77 @@ def predictions(run_dir: str) -> dict:
     }
 
 
+def validate(run_dir: str) -> dict:
+    """Redo last.pt's validation in this one process, with train.py's own evaluate()."""
+    import train
+    from distributed import Processes
+
+    checkpoint = load_checkpoint(Path(run_dir) / "last.pt")
+    cfg = Config.from_dict(checkpoint["config"])
+    data = load_splits(cfg, checkpoint["preprocessing"])
+    model = build_model(**checkpoint["model_args"])
+    model.load_state_dict(checkpoint["model"])
+    criterion = task.make_loss(cfg, data.targets, data.train.y)
+    loss, metrics = train.evaluate(model, data.val, criterion, data, cfg, Processes())
+    return {
+        "saved": {"val_loss": checkpoint["val_loss"], "val_metrics": checkpoint["val_metrics"]},
+        "redone": {"val_loss": loss, "val_metrics": metrics},
+        "module_prefix": any(k.startswith("module.") for k in checkpoint["model"]),
+        "samples": len(data.val),
+    }
+
+
+def shares() -> dict:
+    """Metrics of the training split computed whole, and from 3 uneven shares combined the way
+    processes combine them (sums added, GATHERED entries concatenated)."""
+    torch.manual_seed(0)
+    cfg = Config()
+    data = load_splits(cfg)
+    model = build_model(**model_args(cfg, data.input_args(), len(data.targets.names)))
+    logits = collect_logits(model, data.train.inputs(256)) + torch.randn(len(data.train), 1)
+    pred, probs = task.predict(logits, data.targets)
+    whole = task.compute_metrics(data.train.y, pred, probs, data.targets)
+    states = []
+    for index in (
+        torch.arange(0, 10),
+        torch.arange(10, len(pred), 2),
+        torch.arange(11, len(pred), 2),
+    ):
+        part_probs = None if probs is None else probs[index]
+        states.append(task.metric_state(data.train.y[index], pred[index], part_probs, data.targets))
+    combined = {
+        key: (
+            torch.cat([s[key] for s in states])
+            if key in task.GATHERED
+            else sum(s[key] for s in states)
+        )
+        for key in states[0]
+    }
+    return {"whole": whole, "combined": task.metrics_from_state(combined, data.targets)}
+
+
+def sampler(n: str, world: str) -> dict:
+    from data_loader import epoch_sampler
+    from torch.utils.data import DistributedSampler
+
+    n_, w = int(n), int(world)
+    ours = [list(epoch_sampler(n_, 42, 3, rank, w)) for rank in range(w)]
+    theirs = []
+    for rank in range(w):
+        reference = DistributedSampler(range(n_), num_replicas=w, rank=rank, shuffle=True, seed=42)
+        reference.set_epoch(3)
+        theirs.append(list(reference))
+    plain = torch.randperm(n_, generator=torch.Generator().manual_seed(42 + 3)).tolist()
+    return {"ours": ours, "theirs": theirs, "plain": plain}
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    print(json.dumps({"wiring": wiring, "predictions": predictions}[command](*args)))
+    commands = {
+        "wiring": wiring,
+        "predictions": predictions,
+        "validate": validate,
+        "shares": shares,
+        "sampler": sampler,
+    }
+    print(json.dumps(commands[command](*args)))

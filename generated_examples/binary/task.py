@@ -10,6 +10,7 @@
 Everything task-specific in this project lives in this file.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+import plots
 from config import Config
 from utils import (
     ClassLabels,
@@ -91,8 +93,29 @@ def roc_auc(y: np.ndarray, scores: np.ndarray) -> float | None:
 def compute_metrics(
     y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
 ) -> dict[str, Any]:
-    y_true = y.squeeze(1).long().cpu().numpy()
-    counts = confusion_matrix(y_true, pred.numpy(), 2)
+    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
+
+
+# Under torchrun each process scores its share of the samples: metric_state() reduces them to
+# counts that add up across processes, and metrics_from_state() turns the totals into metrics.
+# ROC-AUC ranks every score against every other, so the scores are gathered, not summed.
+GATHERED: tuple[str, ...] = ("labels", "scores")
+
+
+def metric_state(
+    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
+) -> dict[str, torch.Tensor]:
+    labels = y.squeeze(1).long().cpu()
+    counts = confusion_matrix(labels.numpy(), pred.numpy(), 2)
+    return {
+        "confusion_matrix": torch.from_numpy(counts),
+        "labels": labels,
+        "scores": probs.double(),
+    }
+
+
+def metrics_from_state(state: dict[str, torch.Tensor], targets: Targets) -> dict[str, Any]:
+    counts = state["confusion_matrix"].cpu().numpy()
     (_, fp), (fn, tp) = counts
     precision, recall = safe_div(tp, tp + fp), safe_div(tp, tp + fn)
     return {
@@ -100,7 +123,7 @@ def compute_metrics(
         "precision": float(precision),
         "recall": float(recall),
         "f1": float(safe_div(2 * tp, 2 * tp + fp + fn)),
-        "roc_auc": roc_auc(y_true, probs.double().numpy()),
+        "roc_auc": roc_auc(state["labels"].numpy(), state["scores"].numpy()),
         "confusion_matrix": counts.tolist(),
     }
 
@@ -121,3 +144,13 @@ def report(metrics: dict[str, Any], targets: Targets) -> str:
         f"confusion matrix (rows: true class)\n"
         f"{format_confusion(metrics['confusion_matrix'], targets.classes)}"
     )
+
+
+def plot_test(
+    y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
+) -> Path | None:
+    """eval.py's figure: the test confusion matrix (None without matplotlib)."""
+    path = run_dir / "confusion_matrix.png"
+    counts = np.array(metrics["confusion_matrix"])
+    drawn = plots.confusion_matrices([counts], [targets.classes], ["Test set"], path)
+    return path if drawn else None

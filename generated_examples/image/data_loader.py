@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 import task
 from config import Config
@@ -53,17 +53,18 @@ class Split:
         return Split(self.x.to(device), self.y.to(device))
 
     def batches(
-        self, batch_size: int, generator: torch.Generator | None = None
+        self, batch_size: int, sampler: DistributedSampler | None = None
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Mini-batches by slicing the in-memory tensors; shuffled when a generator is given.
+        """Mini-batches by slicing the in-memory tensors: all samples in order, or this
+        process's shuffled share of them (`sampler`, see epoch_sampler()).
 
         One indexing operation per batch instead of a DataLoader's `batch_size` __getitem__
         calls plus a collate: several times faster on data that fits in memory.
         """
-        if generator is None:
+        if sampler is None:
             yield from zip(self.x.split(batch_size), self.y.split(batch_size), strict=True)
             return
-        order = torch.randperm(len(self), generator=generator).to(self.y.device)
+        order = torch.tensor(list(sampler), dtype=torch.int64, device=self.y.device)
         for index in order.split(batch_size):
             yield self.x[index], self.y[index]
 
@@ -74,6 +75,18 @@ class Split:
     def subset(self, index: np.ndarray) -> "Split":
         rows = torch.from_numpy(index)
         return Split(self.x[rows], self.y[rows])
+
+
+def epoch_sampler(
+    n: int, seed: int, epoch: int, rank: int = 0, world: int = 1
+) -> DistributedSampler:
+    """The training samples of one epoch for process `rank` of `world`: a shuffle seeded by
+    seed + epoch, the same in every process, run and resume, dealt out round-robin so each
+    process gets its own ceil(n / world) samples (a few repeated to make the shares equal).
+    With one process it is a plain seeded shuffle of all n samples."""
+    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return sampler
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,14 +373,16 @@ class ImageFiles(Dataset):
         return self
 
     def batches(
-        self, batch_size: int, generator: torch.Generator | None = None
+        self, batch_size: int, sampler: DistributedSampler | None = None
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Mini-batches in order, or shuffled by `generator` (so a resumed run sees the same)."""
+        """Mini-batches of all samples in order, or of this process's shuffled share of them
+        (`sampler`, see epoch_sampler())."""
+        seed = sampler.seed + sampler.epoch if sampler is not None else 0
         loader = DataLoader(
             self,
             batch_size=batch_size,
-            shuffle=generator is not None,
-            generator=generator or torch.Generator().manual_seed(0),  # leaves the global RNG
+            sampler=sampler,
+            generator=torch.Generator().manual_seed(seed),  # worker seeds; leaves the global RNG
             num_workers=self.workers,
             pin_memory=self.pin_memory,
         )

@@ -4,7 +4,8 @@
     python eval.py --run runs/NAME --checkpoint last
 
 The test split is the same one training held out: same data file, seed and split sizes, and
-the preprocessing saved in the checkpoint. Writes test_metrics.json into the run folder.
+the preprocessing saved in the checkpoint. Writes test_metrics.json into the run folder, and
+confusion_matrix.png when matplotlib is installed.
 """
 
 import argparse
@@ -48,6 +49,9 @@ def main() -> None:
     print(f"{path} (epoch {checkpoint['epoch']}) on {len(data.test)} test samples\n")
     print(task.report(metrics, data.targets))
     print(f"\nwrote {out}")
+    figure = task.plot_test(data.test.y, pred, metrics, data.targets, run_dir)
+    if figure is not None:
+        print(f"wrote {figure}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import DistributedSampler
 
 import task
 from config import Config
@@ -51,17 +52,18 @@ class Split:
         return Split(self.x.to(device), self.y.to(device))
 
     def batches(
-        self, batch_size: int, generator: torch.Generator | None = None
+        self, batch_size: int, sampler: DistributedSampler | None = None
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Mini-batches by slicing the in-memory tensors; shuffled when a generator is given.
+        """Mini-batches by slicing the in-memory tensors: all samples in order, or this
+        process's shuffled share of them (`sampler`, see epoch_sampler()).
 
         One indexing operation per batch instead of a DataLoader's `batch_size` __getitem__
         calls plus a collate: several times faster on data that fits in memory.
         """
-        if generator is None:
+        if sampler is None:
             yield from zip(self.x.split(batch_size), self.y.split(batch_size), strict=True)
             return
-        order = torch.randperm(len(self), generator=generator).to(self.y.device)
+        order = torch.tensor(list(sampler), dtype=torch.int64, device=self.y.device)
         for index in order.split(batch_size):
             yield self.x[index], self.y[index]
 
@@ -72,6 +74,18 @@ class Split:
     def subset(self, index: np.ndarray) -> "Split":
         rows = torch.from_numpy(index)
         return Split(self.x[rows], self.y[rows])
+
+
+def epoch_sampler(
+    n: int, seed: int, epoch: int, rank: int = 0, world: int = 1
+) -> DistributedSampler:
+    """The training samples of one epoch for process `rank` of `world`: a shuffle seeded by
+    seed + epoch, the same in every process, run and resume, dealt out round-robin so each
+    process gets its own ceil(n / world) samples (a few repeated to make the shares equal).
+    With one process it is a plain seeded shuffle of all n samples."""
+    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return sampler
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 Everything task-specific in this project lives in this file.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+import plots
 from config import Config
 from utils import (
     ClassLabels,
@@ -74,8 +76,23 @@ def predict(logits: torch.Tensor, targets: Targets) -> tuple[torch.Tensor, torch
 def compute_metrics(
     y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
 ) -> dict[str, Any]:
-    y_true, y_pred = y.cpu().numpy(), pred.numpy()
-    counts = confusion_matrix(y_true, y_pred, len(targets.classes))
+    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
+
+
+# Under torchrun each process scores its share of the samples: metric_state() reduces them to
+# counts that add up across processes, and metrics_from_state() turns the totals into metrics.
+GATHERED: tuple[str, ...] = ()  # no per-sample state: everything is summed
+
+
+def metric_state(
+    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
+) -> dict[str, torch.Tensor]:
+    counts = confusion_matrix(y.cpu().numpy(), pred.numpy(), len(targets.classes))
+    return {"confusion_matrix": torch.from_numpy(counts)}
+
+
+def metrics_from_state(state: dict[str, torch.Tensor], targets: Targets) -> dict[str, Any]:
+    counts = state["confusion_matrix"].cpu().numpy()
     tp = np.diag(counts)
     predicted, actual = counts.sum(axis=0), counts.sum(axis=1)
     # Macro averages over the classes that occur in the labels or the predictions.
@@ -102,3 +119,13 @@ def report(metrics: dict[str, Any], targets: Targets) -> str:
         f"{format_metrics(metrics)}\n\nconfusion matrix (rows: true class)\n"
         f"{format_confusion(metrics['confusion_matrix'], targets.classes)}"
     )
+
+
+def plot_test(
+    y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
+) -> Path | None:
+    """eval.py's figure: the test confusion matrix (None without matplotlib)."""
+    path = run_dir / "confusion_matrix.png"
+    counts = np.array(metrics["confusion_matrix"])
+    drawn = plots.confusion_matrices([counts], [targets.classes], ["Test set"], path)
+    return path if drawn else None

@@ -4,14 +4,15 @@
     python train.py --epochs 5 --lr 3e-4   # override any setting for this run
     python train.py --resume               # continue the newest run from its last.pt
     python train.py --help                 # every flag with its default
+    torchrun --nproc_per_node 4 train.py   # 4 GPUs (or CPU processes): see distributed.py
 
 Each run writes runs/<run-name>/: config.json, metrics.csv, last.pt (every epoch, and every
---checkpoint-every N steps), previous.pt (the one before, a fallback if last.pt is damaged) and
-best.pt (the epoch with the lowest validation loss). Then: python eval.py, python predict.py.
+--checkpoint-every N steps), previous.pt (the one before, a fallback if last.pt is damaged),
+best.pt (the epoch with the lowest validation loss) and history.png (loss and main metric per
+epoch, when matplotlib is installed). Then: python eval.py, python predict.py.
 """
 
 import argparse
-import csv
 import dataclasses
 import json
 import sys
@@ -21,15 +22,22 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LRScheduler
 from tqdm import tqdm
 
+import distributed
+import plots
 import task
+import tracking
 from config import Config, add_config_flags
-from data_loader import Split, Splits, load_splits
+from data_loader import Split, Splits, epoch_sampler, load_splits
+from distributed import Processes
 from model import build_model, model_args
+from tracking import log_row, read_log, trim_log
 from utils import (
     EarlyStopping,
     UserError,
@@ -37,7 +45,6 @@ from utils import (
     latest_run,
     load_last_checkpoint,
     new_run_dir,
-    pick_device,
     remove_stale_files,
     save_checkpoint,
     seed_everything,
@@ -77,43 +84,53 @@ def train_one_epoch(
     amp_dtype: torch.dtype | None,
     cfg: Config,
     epoch: int,
-    device: torch.device,
+    procs: Processes,
     progress: dict[str, Any],
     save: Callable[[], None],
 ) -> float:
-    """One pass over the training split; returns the mean training loss.
+    """One pass over the training split; returns the mean training loss (of all processes).
 
     `progress` holds the steps of this epoch already done and the sum of their losses: 0 for a
     new epoch, more when resuming one. With --checkpoint-every N it is brought up to date and
     `save()` is called every N steps.
     """
     model.train()
-    # A fresh generator per epoch: a resumed run sees exactly the same batches.
-    generator = torch.Generator().manual_seed(cfg.seed + epoch)
+    # This process's share of the epoch, in an order seeded by seed + epoch: a resumed run
+    # sees exactly the same batches. --batch-size counts the samples of one optimizer step
+    # over all processes, so each process takes batch_size / world of them.
+    sampler = epoch_sampler(len(split), cfg.seed, epoch, procs.rank, procs.world)
+    batch_size = cfg.batch_size // procs.world
     # Mixed precision only where it is on; otherwise a context that costs nothing per step.
-    autocast = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
-    batches = split.batches(cfg.batch_size, generator)
+    autocast = torch.autocast(procs.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    batches = split.batches(batch_size, sampler)
     for _ in range(progress["step"]):  # resuming mid-epoch: skip the batches already trained
         next(batches)
     losses, sizes = [], []
-    steps = -(-len(split) // cfg.batch_size)
+    steps = -(-len(sampler) // batch_size)
     with tqdm(
-        total=steps, initial=progress["step"], desc=f"epoch {epoch}", leave=False, disable=None
+        total=steps,
+        initial=progress["step"],
+        desc=f"epoch {epoch}",
+        leave=False,
+        disable=None if procs.main else True,
     ) as bar:
         for step, (x, y) in enumerate(batches, start=progress["step"] + 1):
-            x = x.to(device, non_blocking=True)  # no-ops when the split already lives there
-            y = y.to(device, non_blocking=True)
+            x = x.to(procs.device, non_blocking=True)  # no-ops when the split already lives there
+            y = y.to(procs.device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with autocast:
                 logits = model(x)  # raw scores: the loss applies the activation itself
                 loss = criterion(logits, y)
-            if not torch.isfinite(loss):  # before backward(): a NaN never reaches the weights
+            # Before backward(): a NaN never reaches the weights. Under torchrun the check adds
+            # up every process's loss, so all of them stop at the same step.
+            checked = procs.sum(loss.detach())
+            if not torch.isfinite(checked):
                 raise UserError(
-                    f"the training loss is {loss.item()} at epoch {epoch}, step {step}: "
+                    f"the training loss is {checked.item()} at epoch {epoch}, step {step}: "
                     "stopped before the optimizer step; the last checkpoint is untouched "
                     "(try a lower --lr, or look for extreme values in the data)"
                 )
-            scaler.scale(loss).backward()
+            scaler.scale(loss).backward()  # under DDP, also averages the gradients
             scaler.step(optimizer)
             scaler.update()
             # Keep the losses on the device: loss.item() every step would make the CPU wait
@@ -124,17 +141,20 @@ def train_one_epoch(
                 bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update()
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < steps:
-                progress["loss_sum"] += summed_loss(losses, sizes)
+                progress["loss_sum"] += summed_loss(losses, sizes, procs)
                 progress["step"], losses, sizes = step, [], []
                 save()
-    return (progress["loss_sum"] + summed_loss(losses, sizes)) / len(split)
+    total = progress["loss_sum"] + summed_loss(losses, sizes, procs)
+    return total / (len(sampler) * procs.world)
 
 
-def summed_loss(losses: list[torch.Tensor], sizes: list[int]) -> float:
-    """The sum over samples of per-batch mean losses, as a Python float (one device sync)."""
-    if not losses:
-        return 0.0
-    return (torch.stack(losses).float().cpu() * torch.tensor(sizes)).sum().item()
+def summed_loss(losses: list[torch.Tensor], sizes: list[int], procs: Processes) -> float:
+    """The sum over samples (of every process) of per-batch mean losses, as a Python float:
+    one device sync."""
+    local = torch.zeros((), dtype=torch.float64)
+    if losses:
+        local = (torch.stack(losses).double().cpu() * torch.tensor(sizes).double()).sum()
+    return procs.sum(local).item()
 
 
 def evaluate(
@@ -143,12 +163,40 @@ def evaluate(
     criterion: nn.Module,
     data: Splits,
     cfg: Config,
+    procs: Processes,
 ) -> tuple[float, dict[str, Any]]:
-    """Loss and metrics on a split, in eval mode and without gradients."""
+    """Loss and metrics on a split, in eval mode and without gradients. Under torchrun each
+    process scores its own share of the split, and their counts and sums are added up."""
     logits = collect_logits(model, split.inputs(cfg.batch_size))
-    loss = criterion(logits, split.y.to(logits.device)).item()
+    y = split.y.to(logits.device)
     pred, probs = task.predict(logits, data.targets)
-    return loss, task.compute_metrics(split.y, pred, probs, data.targets)
+    state = task.metric_state(split.y, pred, probs, data.targets)
+    state["loss_sum"] = (criterion(logits, y) * len(y)).detach().double().cpu()
+    state["samples"] = torch.tensor(float(len(y)), dtype=torch.float64)
+    state = procs.combine(state, task.GATHERED)
+    loss = (state.pop("loss_sum") / state.pop("samples")).item()
+    return loss, task.metrics_from_state(state, data.targets)
+
+
+def share(split: Split, procs: Processes) -> Split:
+    """This process's share of an evaluation split: every world-th sample, none repeated."""
+    if procs.world == 1:
+        return split
+    if len(split) < procs.world:
+        raise UserError(f"the validation split has {len(split)} samples, fewer than the processes")
+    return split.subset(np.arange(procs.rank, len(split), procs.world))
+
+
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """This process's random generators (dropout, augmentation), to resume them exactly."""
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return {"torch": torch.get_rng_state(), "cuda": cuda}
+
+
+def set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and state["cuda"] is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 def parse_args() -> tuple[dict[str, Any], bool]:
@@ -172,24 +220,46 @@ def make_config(values: dict[str, Any]) -> Config:
         raise UserError(f"bad setting: {e}") from None
 
 
+def open_last_run(overrides: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    """The run to resume (--run-name, or the newest) and its last checkpoint."""
+    runs_dir = Path(overrides.get("runs_dir", Config.runs_dir))
+    name = overrides.get("run_name")
+    run_dir = runs_dir / name if name else latest_run(runs_dir)
+    remove_stale_files(run_dir)  # left by a save that a crash or a kill cut short
+    return run_dir, load_last_checkpoint(run_dir)
+
+
 def main() -> None:
     overrides, resume = parse_args()
+    procs = distributed.start(overrides.get("device", Config.device))
+    try:
+        train(procs, overrides, resume)
+    finally:
+        distributed.stop()
+
+
+def train(procs: Processes, overrides: dict[str, Any], resume: bool) -> None:
     checkpoint = None
     if resume:
-        runs_dir = Path(overrides.get("runs_dir", Config.runs_dir))
-        name = overrides.get("run_name")
-        run_dir = runs_dir / name if name else latest_run(runs_dir)
-        remove_stale_files(run_dir)  # left by a save that a crash or a kill cut short
-        checkpoint = load_last_checkpoint(run_dir)
-        cfg = make_config({**checkpoint["config"], **overrides, "run_name": run_dir.name})
+        # Process 0 reads the checkpoint and hands it to the others.
+        run_dir, checkpoint = procs.on_main(lambda: open_last_run(overrides))
+        # The device is chosen afresh (--device, default auto): the run may move machines.
+        saved = {**checkpoint["config"], "device": Config.device}
+        cfg = make_config({**saved, **overrides, "run_name": run_dir.name})
     else:
         cfg = make_config(overrides)
-    seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+    if cfg.batch_size % procs.world:
+        raise UserError(
+            f"--batch-size {cfg.batch_size} does not split evenly over {procs.world} "
+            f"processes: use a multiple of {procs.world}"
+        )
+    seed_everything(cfg.seed + procs.rank)  # each process its own dropout and augmentation
+    device = procs.device
+    tracker_name = tracking.usable(cfg.tracker)
 
     data = load_splits(cfg, checkpoint["preprocessing"] if checkpoint else None)
     # The table moves to the device once, for the whole run: no copies per batch.
-    train_split, val_split = data.train.to(device), data.val.to(device)
+    train_split, val_split = data.train.to(device), share(data.val, procs).to(device)
     args = model_args(cfg, data.input_args(), out_features=len(data.targets.names))
     model = build_model(**args).to(device)
     criterion = task.make_loss(cfg, data.targets, data.train.y).to(device)
@@ -212,9 +282,6 @@ def main() -> None:
             scheduler.load_state_dict(checkpoint["scheduler"])
         scaler.load_state_dict(checkpoint["scaler"])
         stopper.load_state_dict(checkpoint["early_stopping"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])  # dropout and augmentation
-        if device.type == "cuda" and checkpoint["rng"]["cuda"]:
-            torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
         start_epoch = checkpoint["epoch"] + 1
         progress.update(checkpoint["progress"])
         last_val = {k: checkpoint[k] for k in last_val}
@@ -224,16 +291,34 @@ def main() -> None:
             return
         if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
             print("note: the learning-rate schedule keeps its original length")
-        trim_log(run_dir / "metrics.csv", checkpoint["epoch"])
+        if len(checkpoint["rng"]) == procs.world:
+            set_rng_state(checkpoint["rng"][procs.rank], device)  # dropout and augmentation
+        else:
+            print(
+                f"note: saved by {len(checkpoint['rng'])} process(es), continuing on "
+                f"{procs.world}: the batches differ from those of an uninterrupted run"
+            )
+            progress.update(step=0, loss_sum=0.0)  # the shares changed: redo the whole epoch
+        if procs.main:
+            trim_log(run_dir / "metrics.csv", checkpoint["epoch"])
         step = f", step {progress['step'] + 1}" if progress["step"] else ""
         print(f"resuming {run_dir} at epoch {start_epoch}{step}")
     else:
-        run_dir = new_run_dir(Path(cfg.runs_dir), cfg.run_name)
+        run_dir = procs.on_main(lambda: new_run_dir(Path(cfg.runs_dir), cfg.run_name))
         cfg = dataclasses.replace(cfg, run_name=run_dir.name)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+    if procs.main:
+        (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+    tracker = tracking.start(tracker_name, cfg, run_dir) if procs.main else tracking.Tracker()
+    # One copy of the model per process; DDP copies process 0's weights to the others now
+    # and averages the gradients in every backward().
+    trained = model
+    if procs.world > 1:
+        device_ids = [device] if device.type == "cuda" else None
+        trained = DistributedDataParallel(model, device_ids=device_ids)
 
     def snapshot(epochs_done: int) -> dict[str, Any]:
-        """Everything a fresh process needs to continue exactly from here."""
+        """Everything a fresh process needs to continue exactly from here (every process
+        calls it: it gathers their random generators)."""
         return {
             "epoch": epochs_done,
             "progress": dict(progress),
@@ -243,26 +328,26 @@ def main() -> None:
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "scaler": scaler.state_dict(),
             "early_stopping": stopper.state_dict(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
-            },
+            "rng": procs.gather(rng_state(device)),  # one per process
             "config": dataclasses.asdict(cfg),
             "preprocessing": data.state_dict(),
             **last_val,
         }
 
     def save_mid_epoch() -> None:
-        save_checkpoint(snapshot(epoch - 1), run_dir / "last.pt", keep_previous=True)
+        state = snapshot(epoch - 1)
+        if procs.main:
+            save_checkpoint(state, run_dir / "last.pt", keep_previous=True)
 
     print(
         f"{len(data.train)} train / {len(data.val)} val / {len(data.test)} test samples; "
         f"{sum(p.numel() for p in model.parameters()):,} parameters; device {device}"
+        + (f" x {procs.world} processes" if procs.world > 1 else "")
     )
     for epoch in range(start_epoch, cfg.epochs + 1):
         start = time.perf_counter()
         train_loss = train_one_epoch(
-            model,
+            trained,
             train_split,
             criterion,
             optimizer,
@@ -270,12 +355,13 @@ def main() -> None:
             amp_dtype,
             cfg,
             epoch,
-            device,
+            procs,
             progress,
             save_mid_epoch,
         )
         progress.update(step=0, loss_sum=0.0)
-        val_loss, metrics = evaluate(model, val_split, criterion, data, cfg)
+        procs.sync_buffers(model)  # e.g. batch-norm statistics: evaluate process 0's model
+        val_loss, metrics = evaluate(model, val_split, criterion, data, cfg, procs)
         lr = optimizer.param_groups[0]["lr"]
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(val_loss)
@@ -285,12 +371,16 @@ def main() -> None:
         seconds = time.perf_counter() - start
         last_val = {"val_loss": val_loss, "val_metrics": metrics}
 
-        # The log row first: if the run dies before last.pt is saved, --resume trims it away.
-        log_row(run_dir / "metrics.csv", epoch, train_loss, val_loss, metrics, lr, seconds)
         state = snapshot(epoch)
-        save_checkpoint(state, run_dir / "last.pt", keep_previous=True)
-        if improved:
-            save_checkpoint(state, run_dir / "best.pt")
+        if procs.main:
+            # The log row first: if the run dies before last.pt is saved, --resume trims it.
+            row = log_row(
+                run_dir / "metrics.csv", epoch, train_loss, val_loss, metrics, lr, seconds
+            )
+            tracker.log(row, epoch)
+            save_checkpoint(state, run_dir / "last.pt", keep_previous=True)
+            if improved:
+                save_checkpoint(state, run_dir / "best.pt")
 
         main_metric = metrics[task.MAIN_METRIC]
         print(
@@ -302,58 +392,19 @@ def main() -> None:
             print(f"early stopping: no lower val_loss for {cfg.patience} epochs")
             break
 
+    tracker.close()
+    if procs.main and plots.history(read_log(run_dir / "metrics.csv"), task.MAIN_METRIC, run_dir):
+        print(f"plotted the loss and val_{task.MAIN_METRIC} per epoch: {run_dir / 'history.png'}")
     print(f"best val_loss {stopper.best:.4f}; checkpoints in {run_dir}/")
     print(f"next: python eval.py --run {run_dir}")
-
-
-def log_row(
-    path: Path,
-    epoch: int,
-    train_loss: float,
-    val_loss: float,
-    metrics: dict[str, Any],
-    lr: float,
-    seconds: float,
-) -> None:
-    """Append one epoch to metrics.csv (scalar metrics only)."""
-    scalars = {f"val_{k}": v for k, v in metrics.items() if not isinstance(v, (list, dict))}
-    row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **scalars}
-    row |= {"lr": lr, "seconds": round(seconds, 3)}
-    new = not path.exists() or path.stat().st_size == 0
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
-def trim_log(path: Path, last_epoch: int) -> None:
-    """Keep the complete metrics.csv rows up to the checkpoint's epoch: a killed run may have
-    logged an epoch it never saved, or only part of a line."""
-    if not path.exists():
-        return
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        fields = reader.fieldnames or []
-        rows = [
-            row
-            for row in reader
-            if None not in row.values() and row.get("epoch", "").isdigit()
-            if int(row["epoch"]) <= last_epoch
-        ]
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
-        if rows:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":
     try:
         main()
-    except UserError as e:
-        sys.exit(f"error: {e}")
+    except UserError as e:  # every process stops; process 0 says why
+        sys.exit(f"error: {e}" if distributed.is_main_process() else 1)
     except KeyboardInterrupt:
-        sys.exit("interrupted: continue with `python train.py --resume`")
+        if distributed.is_main_process():
+            sys.exit("interrupted: continue with `python train.py --resume`")
+        sys.exit(1)

@@ -10,6 +10,7 @@
 Everything task-specific in this project lives in this file.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+import plots
 from config import Config
 from utils import UserError, format_metrics
 
@@ -73,13 +75,32 @@ def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
 def compute_metrics(
     y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
 ) -> dict[str, Any]:
-    y_true, y_pred = y.cpu().numpy().astype(bool), pred.numpy().astype(bool)
-    tp = (y_true & y_pred).sum(axis=0).astype(float)
-    fp = (~y_true & y_pred).sum(axis=0).astype(float)
-    fn = (y_true & ~y_pred).sum(axis=0).astype(float)
+    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
+
+
+# Under torchrun each process scores its share of the samples: metric_state() reduces them to
+# counts that add up across processes, and metrics_from_state() turns the totals into metrics.
+GATHERED: tuple[str, ...] = ()  # no per-sample state: everything is summed
+
+
+def metric_state(
+    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
+) -> dict[str, torch.Tensor]:
+    y_true, y_pred = y.cpu().bool(), pred.cpu().bool()
+    return {
+        "tp": (y_true & y_pred).sum(dim=0).double(),  # per label
+        "fp": (~y_true & y_pred).sum(dim=0).double(),
+        "fn": (y_true & ~y_pred).sum(dim=0).double(),
+        "all_right": (y_true == y_pred).all(dim=1).sum().double(),  # samples with every label
+        "count": torch.tensor(float(len(y_true)), dtype=torch.float64),
+    }
+
+
+def metrics_from_state(state: dict[str, torch.Tensor], targets: Targets) -> dict[str, Any]:
+    tp, fp, fn = (state[k].cpu().numpy() for k in ("tp", "fp", "fn"))
     per_label = f1(tp, fp, fn)
     return {
-        "subset_accuracy": float((y_true == y_pred).all(axis=1).mean()),
+        "subset_accuracy": float(state["all_right"] / state["count"]),
         "micro_f1": float(f1(tp.sum(), fp.sum(), fn.sum())),
         "macro_f1": float(per_label.mean()),
         "f1_per_label": dict(zip(targets.columns, per_label.tolist(), strict=True)),
@@ -100,3 +121,18 @@ def to_frame(pred: torch.Tensor, probs: torch.Tensor, targets: Targets) -> pd.Da
 def report(metrics: dict[str, Any], targets: Targets) -> str:
     per_label = "\n".join(f"  {k}  {v:.4f}" for k, v in metrics["f1_per_label"].items())
     return f"{format_metrics(metrics)}\nF1 per label\n{per_label}"
+
+
+def plot_test(
+    y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
+) -> Path | None:
+    """eval.py's figure: a 2 x 2 test confusion matrix per label (None without matplotlib)."""
+    y_true, y_pred = y.cpu().long().numpy(), pred.long().numpy()
+    matrices = [
+        np.bincount(y_true[:, i] * 2 + y_pred[:, i], minlength=4).reshape(2, 2)
+        for i in range(len(targets.columns))
+    ]
+    path = run_dir / "confusion_matrix.png"
+    no_yes = [["no", "yes"]] * len(matrices)
+    drawn = plots.confusion_matrices(matrices, no_yes, targets.columns, path)
+    return path if drawn else None

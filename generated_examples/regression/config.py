@@ -70,6 +70,11 @@ class Config:
     run_name: str = setting("", "run folder name (default: the start time, e.g. 20250101-120000)")
     log_interval: int = setting(20, "refresh the progress bar's loss every N steps")
     checkpoint_every: int = setting(0, "also save last.pt every N steps (0 = after each epoch)")
+    tracker: str = setting(
+        "tensorboard",
+        "experiment tracker besides metrics.csv (see tracking.py)",
+        ["tensorboard", "wandb", "mlflow", "none"],
+    )
 
     def __post_init__(self) -> None:
         checks = {

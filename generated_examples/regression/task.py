@@ -9,6 +9,7 @@
 Everything task-specific in this project lives in this file.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+import plots
 from config import Config
 from utils import UserError, format_metrics
 
@@ -78,15 +80,39 @@ def compute_metrics(
     y: torch.Tensor, pred: torch.Tensor, probs: None, targets: Targets
 ) -> dict[str, Any]:
     """y: standardized targets (N, T); pred: predictions in original units (N, T)."""
-    true, pred = targets.decode(y).double().numpy(), pred.double().numpy()
-    error = pred - true
-    ss_res = (error**2).sum(axis=0)
-    ss_tot = ((true - true.mean(axis=0)) ** 2).sum(axis=0)
-    # A constant target has no variance to explain: R2 is 1 if predicted exactly, else 0.
-    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), (ss_res == 0) * 1.0)
+    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
+
+
+# Under torchrun each process scores its share of the samples: metric_state() reduces them to
+# sums that add up across processes, and metrics_from_state() turns the totals into metrics.
+GATHERED: tuple[str, ...] = ()  # no per-sample state: everything is summed
+
+
+def metric_state(
+    y: torch.Tensor, pred: torch.Tensor, probs: None, targets: Targets
+) -> dict[str, torch.Tensor]:
+    error = pred.double() - targets.decode(y).double()  # original units, (N, T)
+    scaled = y.cpu().double()  # standardized, so sums of squares lose no precision
     return {
-        "mae": float(np.abs(error).mean()),
-        "rmse": float(np.sqrt((error**2).mean(axis=0)).mean()),
+        "count": torch.tensor(float(len(y)), dtype=torch.float64),
+        "abs_error": error.abs().sum(dim=0),  # per target
+        "squared_error": error.square().sum(dim=0),
+        "scaled_sum": scaled.sum(dim=0),
+        "scaled_squares": scaled.square().sum(dim=0),
+    }
+
+
+def metrics_from_state(state: dict[str, torch.Tensor], targets: Targets) -> dict[str, Any]:
+    n = state["count"].item()
+    ss_res = state["squared_error"].numpy()
+    scaled_sum, scaled_squares = state["scaled_sum"].numpy(), state["scaled_squares"].numpy()
+    ss_tot = (scaled_squares - scaled_sum**2 / n) * np.square(targets.std)
+    # A constant target has no variance to explain: R2 is 1 if predicted exactly, else 0.
+    varies = ss_tot > 1e-12 * np.maximum(scaled_squares, 1) * np.square(targets.std)
+    r2 = np.where(varies, 1 - ss_res / np.where(varies, ss_tot, 1), (ss_res == 0) * 1.0)
+    return {
+        "mae": float(state["abs_error"].sum() / (n * len(ss_res))),
+        "rmse": float(np.sqrt(ss_res / n).mean()),
         "r2": float(r2.mean()),
     }
 
@@ -98,3 +124,14 @@ def to_frame(pred: torch.Tensor, probs: None, targets: Targets) -> pd.DataFrame:
 
 def report(metrics: dict[str, Any], targets: Targets) -> str:
     return format_metrics(metrics)
+
+
+def plot_test(
+    y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
+) -> Path | None:
+    """eval.py's figure: predicted against true values on the test set, one panel per target
+    (None without matplotlib)."""
+    path = run_dir / "predicted_vs_true.png"
+    true = targets.decode(y).numpy()
+    drawn = plots.predicted_vs_true(true, pred.numpy(), targets.columns, path)
+    return path if drawn else None

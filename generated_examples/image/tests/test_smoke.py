@@ -1,7 +1,9 @@
-"""Smoke tests: train on the sample data, resume, evaluate and predict, as a user would.
+"""Smoke tests: train on the sample data, resume, evaluate and predict, as a user would, and
+train under torchrun with two CPU processes.
 Run them with `pytest -q`.
 """
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -51,6 +53,21 @@ def test_train_writes_a_run(run_dir: Path) -> None:
     for name in ("config.json", "metrics.csv", "last.pt", "best.pt"):
         assert (run_dir / name).is_file()
     assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 1
+    if importlib.util.find_spec("matplotlib"):  # plots are optional
+        assert (run_dir / "history.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
+    """The same train.py under torchrun (DistributedDataParallel, gloo); the checkpoint it
+    writes loads in one process."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    flags = ["--epochs", "1", "--device", "cpu", "--runs-dir", str(tmp_path), "--run-name", "ddp"]
+    result = subprocess.run(
+        [*command, "train.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr
+    assert "x 2 processes" in result.stdout
+    run("eval.py", "--run", str(tmp_path / "ddp"))
 
 
 def test_resume_continues_the_run(run_dir: Path) -> None:

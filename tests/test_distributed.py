@@ -1,0 +1,172 @@
+"""Generated projects under torchrun: 2 CPU processes with the gloo backend, as a user would
+start them (`python -m torch.distributed.run --nproc_per_node 2 train.py ...`).
+
+Tolerances, stated in the README: with dropout off and no batch norm (the tabular MLP), two
+processes do the same arithmetic as one (the same samples make up each optimizer step), so the
+weights agree to 1e-5 and the validation metrics exactly. With the defaults, each process draws
+its own dropout masks, and the CNN's batch norm sees half a batch per process, so the final
+validation loss agrees within 10 % and the main metric within 0.1.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import TASKS, probe, run_script
+
+HARNESS = Path(__file__).resolve().parent / "reliability" / "harness.py"
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+
+
+def torchrun(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Two CPU processes on this machine (a free port each time: --standalone)."""
+    result = subprocess.run(
+        [*TORCHRUN, "--standalone", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if check:
+        assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def final_row(run: Path) -> dict[str, str]:
+    lines = (run / "metrics.csv").read_text().splitlines()
+    return dict(zip(lines[0].split(","), lines[-1].split(","), strict=True))
+
+
+def load(path: Path) -> dict:
+    return torch.load(path, weights_only=True)
+
+
+def test_two_processes_do_the_arithmetic_of_one(project) -> None:
+    root = project(task="multiclass", input="tabular")
+    flags = ["--epochs", "6", "--device", "cpu", "--tracker", "none", "--dropout", "0"]
+    run_script(root, "train.py", *flags, "--run-name", "one")
+    result = torchrun(root, "train.py", *flags, "--run-name", "two")
+    assert "device cpu x 2 processes" in result.stdout
+    one, two = load(root / "runs/one/last.pt"), load(root / "runs/two/last.pt")
+    for name, weights in one["model"].items():
+        assert torch.allclose(weights, two["model"][name], atol=1e-5), name
+    assert two["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
+    assert two["val_metrics"]["confusion_matrix"] == one["val_metrics"]["confusion_matrix"]
+
+
+@pytest.mark.parametrize(
+    "answers,epochs",
+    [({"task": "multiclass", "input": "tabular"}, "10"), ({"task": "image"}, "5")],
+    ids=["multiclass-tabular", "image"],
+)
+def test_two_processes_match_one_and_load_in_one(project, answers, epochs) -> None:
+    root = project(**answers)
+    flags = ["--epochs", epochs, "--device", "cpu", "--tracker", "none"]
+    run_script(root, "train.py", *flags, "--run-name", "one")
+    torchrun(root, "train.py", *flags, "--run-name", "two")
+    one, two = final_row(root / "runs/one"), final_row(root / "runs/two")
+    assert one["epoch"] == two["epoch"] == epochs
+    assert float(two["val_loss"]) == pytest.approx(float(one["val_loss"]), rel=0.10)
+    assert abs(float(two["val_accuracy"]) - float(one["val_accuracy"])) <= 0.1
+    assert float(two["train_loss"]) < 0.9 * float(
+        (root / "runs/two/metrics.csv").read_text().splitlines()[1].split(",")[1]
+    )  # it learned
+
+    # The 2-process checkpoint is a plain one: eval.py and predict.py load it in one process.
+    run_script(root, "eval.py", "--run", "runs/two", "--device", "cpu")
+    tested = json.loads((root / "runs/two/test_metrics.json").read_text())
+    assert tested["accuracy"] >= 0.6
+    # Validation under torchrun summed both processes' counts: redone in one process on the
+    # whole split with the same weights, it gives the same metrics (not process 0's half).
+    check = probe(root, "validate", "runs/two")
+    assert not check["module_prefix"]
+    saved, redone = check["saved"], check["redone"]
+    assert saved["val_metrics"]["confusion_matrix"] == redone["val_metrics"]["confusion_matrix"]
+    assert sum(map(sum, saved["val_metrics"]["confusion_matrix"])) == check["samples"]
+    assert saved["val_loss"] == pytest.approx(redone["val_loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("task", [*TASKS, "image"])
+def test_metrics_from_shares_equal_metrics_of_the_whole(pristine, task) -> None:
+    """What each process computes (metric_state) adds up to the metrics of all samples."""
+    answers = {"task": task} if task == "image" else {"task": task, "input": "tabular"}
+    result = probe(pristine(**answers), "shares")
+    whole, combined = result["whole"], result["combined"]
+    assert whole.keys() == combined.keys()
+    for key, value in whole.items():
+        if isinstance(value, list):  # a confusion matrix: counts
+            assert combined[key] == value, key
+        else:
+            assert combined[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+
+
+def test_each_process_gets_its_distributed_sampler_share(pristine) -> None:
+    root = pristine(task="multiclass", input="tabular")
+    two = probe(root, "sampler", "101", "2")
+    assert two["ours"] == two["theirs"]  # exactly torch's DistributedSampler, epoch 3
+    assert len(two["ours"][0]) == len(two["ours"][1]) == 51  # one sample repeated to even up
+    assert set(two["ours"][0]) | set(two["ours"][1]) == set(range(101))
+    one = probe(root, "sampler", "101", "1")
+    assert one["ours"] == [one["plain"]]  # one process: a plain shuffle seeded by seed + epoch
+
+
+def test_resume_of_a_two_process_run_is_exact(project) -> None:
+    root = project(task="multiclass", input="tabular")
+    flags = ["--epochs", "3", "--device", "cpu", "--tracker", "none", "--batch-size", "32"]
+    flags += ["--checkpoint-every", "1"]
+    torchrun(root, "train.py", *flags, "--run-name", "whole")
+    # Process 0 dies right after its 6th save (mid-epoch 2); torchrun stops process 1.
+    died = torchrun(
+        root, str(HARNESS), "exit-after-save:6", *flags, "--run-name", "cut", check=False
+    )
+    assert died.returncode != 0
+    cut = load(root / "runs/cut/last.pt")
+    assert cut["epoch"] == 1 and cut["progress"]["step"] > 0 and len(cut["rng"]) == 2
+    resumed = torchrun(root, "train.py", *flags, "--run-name", "cut", "--resume")
+    assert "resuming" in resumed.stdout and "step" in resumed.stdout
+    whole, again = load(root / "runs/whole/last.pt"), load(root / "runs/cut/last.pt")
+    for key in ("model", "optimizer", "scheduler", "rng", "early_stopping"):
+        assert_equal(whole[key], again[key], key)
+    logs = [(root / f"runs/{name}/metrics.csv").read_text() for name in ("whole", "cut")]
+    rows = [[line.rsplit(",", 1)[0] for line in log.splitlines()] for log in logs]
+    assert rows[0] == rows[1] and len(rows[0]) == 4  # every column but the seconds
+
+
+def assert_equal(x, y, where: str) -> None:
+    if isinstance(x, torch.Tensor):
+        assert torch.equal(x, y), where
+    elif isinstance(x, dict):
+        assert x.keys() == y.keys(), where
+        for key in x:
+            assert_equal(x[key], y[key], f"{where}.{key}")
+    elif isinstance(x, (list, tuple)):
+        assert len(x) == len(y), where
+        for i, (a, b) in enumerate(zip(x, y, strict=True)):
+            assert_equal(a, b, f"{where}[{i}]")
+    else:
+        assert x == y, where
+
+
+def test_resume_on_another_number_of_processes_says_so(project) -> None:
+    root = project(task="multiclass", input="tabular")
+    flags = ["--device", "cpu", "--tracker", "none"]
+    torchrun(root, "train.py", "--epochs", "1", *flags, "--run-name", "r")
+    result = run_script(root, "train.py", "--epochs", "2", *flags, "--run-name", "r", "--resume")
+    assert "note: saved by 2 process(es), continuing on 1" in result.stdout
+    assert load(root / "runs/r/last.pt")["epoch"] == 2
+
+
+def test_a_batch_size_that_does_not_split_is_one_error_line(project) -> None:
+    root = project(task="multiclass", input="tabular")
+    result = torchrun(root, "train.py", "--batch-size", "63", "--device", "cpu", check=False)
+    assert result.returncode != 0
+    message = "error: --batch-size 63 does not split evenly over 2 processes: use a multiple of 2"
+    assert result.stderr.count(message) == 1  # process 0 speaks for both
+    assert 'train.py", line' not in result.stderr  # no traceback from the project's code
+    assert not (root / "runs").exists()
