@@ -163,7 +163,8 @@ def new(
     if note:
         typer.echo(f"note: {note}", err=True)
     typer.echo(
-        f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n" "  python train.py && python eval.py"
+        f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n"
+        "  python train.py && python eval.py"
     )
 
 

@@ -148,6 +148,7 @@ def test_interactive_prompts_show_help_and_defaults(workdir: Path) -> None:
         ("Learning rate", "\r"),  # default for sgd: 0.01
         ("Batch size", "\x7f\x7f32\r"),  # replace 64 by 32
         ("Maximum number of epochs", "\r"),
+        ("Experiment tracker", "\r"),  # default: tensorboard
     ]
     for text, keys in prompts:
         child.expect_exact(text)
@@ -159,6 +160,7 @@ def test_interactive_prompts_show_help_and_defaults(workdir: Path) -> None:
     expected = {"task": "binary", "input": "tabular", "model": "mlp", "optimizer": "sgd"}
     assert {k: answers[k] for k in expected} == expected
     assert (answers["lr"], answers["batch_size"], answers["epochs"]) == (0.01, 32, 30)
+    assert answers["tracker"] == "tensorboard"
 
 
 BAD_OPTIONS = [

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import record, run_script
+from tests.conftest import record, run_script, tree
 
 HARNESS = Path(__file__).resolve().parent / "harness.py"
 
@@ -390,11 +390,11 @@ def test_a_nan_loss_stops_before_the_step_and_keeps_the_last_checkpoint(project)
 
 def test_training_again_never_overwrites_a_previous_run(trained) -> None:
     root, run = trained
-    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    before = tree(run)
     again = run_script(root, "train.py", "--epochs", "1", "--run-name", "r", check=False)
     one_line_error(again, "already exists", "--resume")
-    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert tree(run) == before
     run_script(root, "train.py", "--epochs", "1")  # a new, timestamped folder
     run_script(root, "train.py", "--epochs", "1")  # and another one, never the same
     assert len(list((root / "runs").iterdir())) == 3
-    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert tree(run) == before

@@ -60,7 +60,8 @@ def test_train_writes_a_run(run_dir: Path) -> None:
 def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
     """The same train.py under torchrun (DistributedDataParallel, gloo); the checkpoint it
     writes loads in one process."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command = [*torchrun, "--nproc_per_node", "2"]
     flags = ["--epochs", "1", "--device", "cpu", "--runs-dir", str(tmp_path), "--run-name", "ddp"]
     result = subprocess.run(
         [*command, "train.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=900
