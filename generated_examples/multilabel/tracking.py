@@ -101,7 +101,8 @@ def usable(name: str) -> str:
         importlib.import_module(PACKAGES[name])
     except ImportError:
         if name == "tensorboard":
-            print("note: tensorboard is not installed, so no TensorBoard logs (pip install it)")
+            note = "tensorboard is not installed, so no TensorBoard logs"
+            print(f"note: {note} (pip install tensorboard)")
             return "none"
         raise UserError(
             f"--tracker {name} needs the {PACKAGES[name]} package: pip install {PACKAGES[name]} "

@@ -291,11 +291,14 @@ def train(procs: Processes, overrides: dict[str, Any], resume: bool) -> None:
             return
         if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
             print("note: the learning-rate schedule keeps its original length")
-        if len(checkpoint["rng"]) == procs.world:
-            set_rng_state(checkpoint["rng"][procs.rank], device)  # dropout and augmentation
+        rngs = checkpoint["rng"]  # one per process
+        if isinstance(rngs, dict):  # saved by an earlier version of this template
+            rngs = [{"torch": rngs["torch"], "cuda": None}]
+        if len(rngs) == procs.world:
+            set_rng_state(rngs[procs.rank], device)  # dropout and augmentation
         else:
             print(
-                f"note: saved by {len(checkpoint['rng'])} process(es), continuing on "
+                f"note: saved by {len(rngs)} process(es), continuing on "
                 f"{procs.world}: the batches differ from those of an uninterrupted run"
             )
             progress.update(step=0, loss_sum=0.0)  # the shares changed: redo the whole epoch
