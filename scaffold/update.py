@@ -10,6 +10,7 @@ when the person had changed it, and a failed or interrupted update puts the proj
 from __future__ import annotations
 
 import glob
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from scaffold.git import GitMissing, run_git
 from scaffold.render import ANSWERS_FILE, check_name, copier_errors
 from scaffold.template import questions
 
-CONFLICT_MARKERS = (b"<<<<<<< before updating", b">>>>>>> after updating")
+# At the start of a line: a generated README quotes them mid-line to explain them.
+CONFLICT_MARKERS = re.compile(rb"^(<<<<<<< before updating|>>>>>>> after updating)", re.M)
 
 
 @dataclass
@@ -181,7 +183,7 @@ def _conflicts(path: Path, changes: list[str]) -> list[str]:
     found = set(_git(path, "diff", "--name-only", "--relative", "--diff-filter=U", "--", "."))
     for line in changes:
         file = path / line[3:]
-        if file.is_file() and any(m in file.read_bytes() for m in CONFLICT_MARKERS):
+        if file.is_file() and CONFLICT_MARKERS.search(file.read_bytes()):
             found.add(line[3:])
     return sorted(found)
 

@@ -228,15 +228,20 @@ def test_plain_copier_update_works_after_scaffold_template(versions, tmp_path) -
 def test_set_changes_answers_in_place_at_the_same_version(versions, tmp_path) -> None:
     v1, v2 = versions
     root = new(v1, tmp_path / "a" / "proj", "--task", "multiclass")
+    # tracker=mlflow also changes README.md, which quotes the conflict markers (not a conflict)
     result = v2("update", "--set", "optimizer=sgd", "--set", "scheduler=step", "--set", "lr=0.05",
-                cwd=root)  # fmt: skip
-    assert "Updated proj with optimizer=sgd, scheduler=step, lr=0.05 (template 1.0.0)" in (
-        result.stdout
+                "--set", "tracker=mlflow", cwd=root)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Updated proj with optimizer=sgd, scheduler=step, lr=0.05, tracker=mlflow (template 1.0.0)"
+        in result.stdout
     )
     recorded = answers(root)
     assert recorded["_commit"] == "1.0.0"
     assert (recorded["optimizer"], recorded["scheduler"], recorded["lr"]) == ("sgd", "step", 0.05)
+    assert recorded["tracker"] == "mlflow"
     options = ["--task", "multiclass", "--optimizer", "sgd", "--scheduler", "step", "--lr", "0.05"]
+    options += ["--tracker", "mlflow"]
     fresh = new(v1, tmp_path / "b" / "proj", *options, git=False)
     assert snapshot(root) == snapshot(fresh)
 
