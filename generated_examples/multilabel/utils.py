@@ -56,14 +56,26 @@ def pick_device(name: str = "auto") -> torch.device:
 # Run folders: runs/<run-name>/{config.json, metrics.csv, last.pt, best.pt, test_metrics.json}
 
 
+# What a run writes before its first checkpoint: a run that stopped before then can be started
+# again under the same name.
+BEFORE_FIRST_SAVE = {"config.json", "metrics.csv", "tensorboard", "wandb", "mlflow_run_id.txt"}
+
+
 def new_run_dir(runs_dir: Path, name: str) -> Path:
-    """Create the folder of a new run; never reuse (and so overwrite) an existing one."""
+    """Create the folder of a new run; never reuse (and so overwrite) one that holds a
+    checkpoint or anything else of value."""
     if name:
         run_dir = runs_dir / name
-        if run_dir.exists() and any(run_dir.iterdir()):
+        found = {p.name for p in run_dir.iterdir()} if run_dir.is_dir() else set()
+        unfinished = {n for n in found if n.startswith(".") and n.endswith(".tmp")}
+        if found - unfinished - BEFORE_FIRST_SAVE:
             raise UserError(
                 f"{run_dir} already exists: pass --resume to continue it, or another --run-name"
             )
+        if found:
+            print(f"note: {run_dir} stopped before its first checkpoint: starting it again")
+            for file in [run_dir / "metrics.csv", *(run_dir / n for n in unfinished)]:
+                file.unlink(missing_ok=True)
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir, n = runs_dir / stamp, 1

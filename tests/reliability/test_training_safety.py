@@ -388,6 +388,28 @@ def test_a_nan_loss_stops_before_the_step_and_keeps_the_last_checkpoint(project)
 # 7. A new run never overwrites an old one
 
 
+def test_a_run_stopped_before_its_first_checkpoint_starts_again(project) -> None:
+    """A kill between creating the run folder and the first save leaves config.json, the
+    tracker's folder, maybe an epoch-1 log row and a temporary file: the same command works."""
+    root = project(task="multiclass", input="tabular")
+    run = root / "runs" / "k"
+    (run / "tensorboard").mkdir(parents=True)
+    (run / "config.json").write_text("{}\n")
+    (run / "metrics.csv").write_text("epoch,train_loss\n1,0.5\n")
+    (run / ".last.pt.x1.tmp").write_bytes(b"PK half a checkpoint")
+    result = run_script(root, "train.py", "--epochs", "2", "--run-name", "k")
+    assert f"note: {Path('runs/k')} stopped before its first checkpoint" in result.stdout
+    assert [row["epoch"] for row in metric_rows(run)] == ["1", "2"]
+    assert not list(run.glob(".*.tmp")) and load(run / "last.pt")["epoch"] == 2
+    # Anything else in the folder (a checkpoint, a file of yours) and it is refused.
+    (root / "runs/mine").mkdir()
+    (root / "runs/mine/notes.txt").write_text("keep me\n")
+    again = run_script(root, "train.py", "--run-name", "mine", check=False)
+    one_line_error(again, "already exists")
+    assert (root / "runs/mine/notes.txt").read_text() == "keep me\n"
+    record(inputs=1)
+
+
 def test_training_again_never_overwrites_a_previous_run(trained) -> None:
     root, run = trained
     before = tree(run)
