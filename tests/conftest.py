@@ -100,16 +100,22 @@ def project(pristine: Callable[..., Path], tmp_path: Path) -> Callable[..., Path
 
 
 def run_script(
-    project: Path, *args: str, check: bool = True, timeout: float = 600
+    project: Path,
+    *args: str,
+    check: bool = True,
+    timeout: float = 600,
+    env: dict[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run one of the project's scripts with this interpreter, on the CPU, in the project."""
+    """Run one of the project's scripts with this interpreter, in the project; `env` changes
+    the environment (None: unset)."""
+    changed = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     result = subprocess.run(
         [sys.executable, *args],
         cwd=project,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={k: v for k, v in changed.items() if v is not None},
     )
     if check:
         assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"

@@ -180,6 +180,7 @@ BAD_OPTIONS = [
     (["--input", "image", "--model", "mlp"], ["--model", "'mlp' is for tabular input"]),
     (["--input", "tabular", "--model", "cnn"], ["--model", "'cnn' is for image input"]),
     (["--task", "regression", "--model", "cnn"], ["--model", "'cnn' is for image input"]),
+    (["--tracker", "comet"], ["--tracker", "tensorboard", "wandb", "mlflow", "none"]),
     (["--no-such-flag"], ["No such option"]),
 ]
 

@@ -9,9 +9,7 @@ validation loss agrees within 10 % and the main metric within 0.1.
 """
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,35 +19,17 @@ from tests.conftest import TASKS, probe, run_script
 from tests.reliability.test_training_safety import (
     assert_equal,
     assert_same_training_state,
+    load,
     metric_rows,
 )
 
 HARNESS = Path(__file__).resolve().parent / "reliability" / "harness.py"
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+TORCHRUN = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 
 
 def torchrun(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Two CPU processes on this machine (a free port each time: --standalone)."""
-    result = subprocess.run(
-        [*TORCHRUN, "--standalone", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    if check:
-        assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def final_row(run: Path) -> dict[str, str]:
-    lines = (run / "metrics.csv").read_text().splitlines()
-    return dict(zip(lines[0].split(","), lines[-1].split(","), strict=True))
-
-
-def load(path: Path) -> dict:
-    return torch.load(path, weights_only=True)
+    return run_script(project, *TORCHRUN, *args, check=check, env={"OMP_NUM_THREADS": "1"})
 
 
 def test_two_processes_do_the_arithmetic_of_one(project) -> None:
@@ -75,13 +55,11 @@ def test_two_processes_match_one_and_load_in_one(project, answers, epochs) -> No
     flags = ["--epochs", epochs, "--device", "cpu", "--tracker", "none"]
     run_script(root, "train.py", *flags, "--run-name", "one")
     torchrun(root, "train.py", *flags, "--run-name", "two")
-    one, two = final_row(root / "runs/one"), final_row(root / "runs/two")
-    assert one["epoch"] == two["epoch"] == epochs
-    assert float(two["val_loss"]) == pytest.approx(float(one["val_loss"]), rel=0.10)
-    assert abs(float(two["val_accuracy"]) - float(one["val_accuracy"])) <= 0.1
-    assert float(two["train_loss"]) < 0.9 * float(
-        (root / "runs/two/metrics.csv").read_text().splitlines()[1].split(",")[1]
-    )  # it learned
+    one, two = metric_rows(root / "runs/one"), metric_rows(root / "runs/two")
+    assert one[-1]["epoch"] == two[-1]["epoch"] == epochs
+    assert float(two[-1]["val_loss"]) == pytest.approx(float(one[-1]["val_loss"]), rel=0.10)
+    assert abs(float(two[-1]["val_accuracy"]) - float(one[-1]["val_accuracy"])) <= 0.1
+    assert float(two[-1]["train_loss"]) < 0.9 * float(two[0]["train_loss"])  # it learned
 
     # The 2-process checkpoint is a plain one: eval.py and predict.py load it in one process.
     run_script(root, "eval.py", "--run", "runs/two", "--device", "cpu")
@@ -158,4 +136,16 @@ def test_a_batch_size_that_does_not_split_is_one_error_line(project) -> None:
     message = "error: --batch-size 63 does not split evenly over 2 processes: use a multiple of 2"
     assert result.stderr.count(message) == 1  # process 0 speaks for both
     assert 'train.py", line' not in result.stderr  # no traceback from the project's code
+    assert not (root / "runs").exists()
+
+
+def test_a_validation_split_smaller_than_the_processes_is_one_error_line(project) -> None:
+    root = project(task="multiclass", input="tabular")
+    result = torchrun(root, "train.py", "--val-size", "0.008", "--device", "cpu", check=False)
+    assert result.returncode != 0
+    message = (
+        "error: the validation split has 1 sample(s), fewer than the 2 processes: "
+        "use a larger --val-size"
+    )
+    assert result.stderr.count(message) == 1
     assert not (root / "runs").exists()

@@ -3,10 +3,7 @@ experiment trackers (TensorBoard, W&B offline, MLflow), each with its package mi
 
 import csv
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,26 +35,13 @@ def assert_png(path: Path, min_size: tuple[int, int] = (300, 300)) -> None:
         assert len(np.unique(np.asarray(image.convert("L")))) > 10  # something was drawn
 
 
-def blocked(tmp_path: Path, *packages: str) -> dict[str, str]:
+def blocked(tmp_path: Path, *packages: str) -> dict[str, str | None]:
     """An environment in which `import PACKAGE` fails, as when it is not installed."""
     for name in packages:
         folder = tmp_path / "blocked" / name
         folder.mkdir(parents=True)
         (folder / "__init__.py").write_text(f"raise ImportError('no module named {name}')\n")
     return {"PYTHONPATH": str(tmp_path / "blocked")}
-
-
-def run_with(project: Path, env: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
-    """Run a project script with changes to the environment (None: unset)."""
-    changed = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={k: v for k, v in changed.items() if v is not None},
-    )
 
 
 @pytest.mark.parametrize("task", [*TASKS, "image"])
@@ -91,8 +75,8 @@ def test_without_matplotlib_one_note_and_no_crash(project, tmp_path) -> None:
     root = project(task="multiclass", input="tabular")
     env = blocked(tmp_path, "matplotlib")
     flags = ["--epochs", "2", "--device", "cpu", "--tracker", "none", "--run-name", "r"]
-    trained = run_with(root, env, "train.py", *flags)
-    tested = run_with(root, env, "eval.py", "--run", "runs/r", "--device", "cpu")
+    trained = run_script(root, "train.py", *flags, env=env, check=False)
+    tested = run_script(root, "eval.py", "--run", "runs/r", "--device", "cpu", env=env, check=False)
     note = "note: matplotlib is not installed, so no plots (pip install matplotlib)"
     for result in (trained, tested):
         assert result.returncode == 0, result.stderr
@@ -125,7 +109,7 @@ def test_wandb_runs_offline(project) -> None:
     # No WANDB_MODE: the project's default (offline). An unreachable server, to be sure.
     env = {"WANDB_MODE": None, "WANDB_API_KEY": None, "WANDB_BASE_URL": "http://127.0.0.1:9"}
     flags = ["--epochs", "2", "--device", "cpu", "--tracker", "wandb", "--run-name", "r"]
-    result = run_with(root, env, "train.py", *flags)
+    result = run_script(root, "train.py", *flags, env=env, check=False)
     assert result.returncode == 0, result.stderr
     offline = list((root / "runs/r/wandb").glob("offline-run-*"))
     assert len(offline) == 1
@@ -139,9 +123,11 @@ def test_mlflow_logs_to_a_local_store_and_resume_continues_the_run(project) -> N
     root = project(task="regression", input="tabular")
     flags = ["--device", "cpu", "--tracker", "mlflow", "--patience", "0", "--run-name", "r"]
     env = {"MLFLOW_TRACKING_URI": None}  # the project's default: runs/mlflow.db
-    first = run_with(root, env, "train.py", "--epochs", "2", *flags)
+    first = run_script(root, "train.py", "--epochs", "2", *flags, env=env, check=False)
     assert first.returncode == 0, first.stderr
-    resumed = run_with(root, env, "train.py", "--epochs", "3", *flags, "--resume")
+    resumed = run_script(
+        root, "train.py", "--epochs", "3", *flags, "--resume", env=env, check=False
+    )
     assert resumed.returncode == 0, resumed.stderr
     run_id = (root / "runs/r/mlflow_run_id.txt").read_text().strip()
     with sqlite3.connect(root / "runs/mlflow.db") as db:
@@ -160,7 +146,8 @@ def test_a_chosen_tracker_that_is_not_installed_is_one_error_line(
     project, tmp_path, tracker
 ) -> None:
     root = project(task="multiclass", input="tabular")
-    result = run_with(root, blocked(tmp_path, tracker), "train.py", "--tracker", tracker)
+    env = blocked(tmp_path, tracker)
+    result = run_script(root, "train.py", "--tracker", tracker, env=env, check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"error: --tracker {tracker} needs the {tracker} package: pip install {tracker} "
@@ -172,7 +159,9 @@ def test_a_chosen_tracker_that_is_not_installed_is_one_error_line(
 def test_tensorboard_not_installed_is_a_note_and_the_run_goes_on(project, tmp_path) -> None:
     root = project(task="multiclass", input="tabular")
     env = blocked(tmp_path, "tensorboard")
-    result = run_with(root, env, "train.py", "--epochs", "1", "--tracker", "tensorboard")
+    result = run_script(
+        root, "train.py", "--epochs", "1", "--tracker", "tensorboard", env=env, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "note: tensorboard is not installed, so no TensorBoard logs" in result.stdout
     (run,) = (root / "runs").iterdir()

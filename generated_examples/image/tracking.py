@@ -88,8 +88,6 @@ def trim_log(path: Path, last_epoch: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Experiment trackers
 
-PACKAGES = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
-
 
 def usable(name: str) -> str:
     """The tracker to use, checked before training on every process: a chosen tracker whose
@@ -98,14 +96,14 @@ def usable(name: str) -> str:
     if name == "none":
         return name
     try:
-        importlib.import_module(PACKAGES[name])
+        importlib.import_module(name)  # each tracker's package has its name
     except ImportError:
         if name == "tensorboard":
             note = "tensorboard is not installed, so no TensorBoard logs"
             print(f"note: {note} (pip install tensorboard)")
             return "none"
         raise UserError(
-            f"--tracker {name} needs the {PACKAGES[name]} package: pip install {PACKAGES[name]} "
+            f"--tracker {name} needs the {name} package: pip install {name} "
             "(or pass --tracker none)"
         ) from None
     return name

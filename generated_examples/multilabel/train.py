@@ -183,7 +183,10 @@ def share(split: Split, procs: Processes) -> Split:
     if procs.world == 1:
         return split
     if len(split) < procs.world:
-        raise UserError(f"the validation split has {len(split)} samples, fewer than the processes")
+        raise UserError(
+            f"the validation split has {len(split)} sample(s), fewer than the {procs.world} "
+            "processes: use a larger --val-size"
+        )
     return split.subset(np.arange(procs.rank, len(split), procs.world))
 
 
