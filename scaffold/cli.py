@@ -44,6 +44,24 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _check_installation() -> None:
+    """A distribution called `scaffold` beside ours (our name before 0.6.0, or the unrelated
+    project of that name) shares the `scaffold` command and import name: uninstalling it later
+    would delete files of ours."""
+    from importlib import metadata
+
+    try:
+        other = metadata.distribution("scaffold")
+    except metadata.PackageNotFoundError:
+        return
+    typer.echo(
+        f"scaffold: note: the package 'scaffold' {other.version} is installed too (this tool's "
+        "name before 0.6.0, or an unrelated project): run `pip uninstall scaffold`, then "
+        "`pip install --force-reinstall pytorch-scaffold`",
+        err=True,
+    )
+
+
 def _fail(message: str, code: int) -> None:
     typer.echo(f"scaffold: error: {message}", err=True)
     sys.exit(code)
@@ -139,6 +157,7 @@ def new(
     """
     from scaffold.render import check_name, create_project
 
+    _check_installation()
     check_name(name)
     given = {
         "project_name": name,
@@ -193,26 +212,41 @@ def update(
     Needs a clean git tree. Changes are left uncommitted for you to review. Exits 1 when a file
     has conflicts (marked with <<<<<<< before updating / >>>>>>> after updating).
     """
+    from scaffold.history import changelog, changelog_path
     from scaffold.update import parse_settings, update_project
 
+    _check_installation()
     settings = parse_settings(set_ or [])
     done = update_project(path, settings, dry_run=dry_run)
     name = path if path != Path(".") else Path.cwd().name
-    if not done.changes and not done.settings and done.old == done.new:
+    if done.note:
+        typer.echo(f"note: {done.note}")
+    if not done.changes and not done.settings and done.old == done.new and not done.recorded:
         typer.echo(f"{name} is already at template {done.new}; nothing to do")
         return
     verb = "Would update" if dry_run else "Updated"
+    answers = {**done.edits, **done.settings}
     if done.settings:
-        changed = ", ".join(f"{k}={v}" for k, v in done.settings.items())
+        changed = ", ".join(f"{k}={v}" for k, v in answers.items())
         what = f"with {changed} (template {done.new})"
     else:
         what = f"from template {done.old} to {done.new}"
+        if done.edits:
+            what += " with " + ", ".join(f"{k}={v}" for k, v in done.edits.items())
     count = len(done.changes)
     typer.echo(f"{verb} {name} {what}: {count} file{'s' * (count != 1)} changed")
     for line in done.changes:
         typer.echo(f"  {line}")
+    if done.edits:
+        edited = ", ".join(done.edits)
+        typer.echo(f"note: applied the answers edited by hand in .copier-answers.yml ({edited})")
     for kept in done.kept:
         typer.echo(f"note: kept {kept}: template {done.new} removes it, but you had changed it")
+    entries = changelog(done.old, done.new)
+    if entries:
+        typer.echo(f"What changed ({changelog_path()}):")
+        for entry in entries:
+            typer.echo(f"  {entry}")
     if done.conflicts:
         raise ScaffoldError(
             f"{'would conflict' if dry_run else 'conflicts'} in {', '.join(done.conflicts)}: "
@@ -224,17 +258,24 @@ def update(
 
 @app.command()
 def template() -> None:
-    """Show the template store (every template version this machine has used).
+    """Show the template store: every released template version, and any other this machine used.
 
-    Adds the installed version to it first: run this once after upgrading scaffold if you update
-    projects with plain `copier update`.
+    Adds this scaffold's releases to it first: run this once after upgrading scaffold if you
+    update projects with plain `copier update`.
     """
-    from scaffold import store
+    from scaffold import history, store
 
+    _check_installation()
     current = store.ensure_version()
-    versions = ", ".join(sorted(store.tags(store.bundle_path()), key=store.version_key))
+    versions = sorted(store.tags(store.bundle_path()), key=store.version_key)
     typer.echo(f"template store: {store.source_text()}")
-    typer.echo(f"versions: {versions} (this scaffold: {current})")
+    typer.echo(f"versions: {', '.join(versions)} (this scaffold: {current})")
+    legacy = [v for v in versions if history.AMBIGUOUS.fullmatch(v)]
+    if legacy:
+        typer.echo(
+            f"note: {', '.join(legacy)} came from scaffold releases before 0.6.0, which named "
+            "different templates alike; `scaffold update` finds the release a project was made with"
+        )
 
 
 @app.command()

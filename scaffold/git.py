@@ -13,7 +13,10 @@ class GitMissing(ScaffoldError):
 
 
 def run_git(
-    *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    input: str | bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> bytes:
     """Run `git ARGS` and return its stdout."""
     try:
@@ -29,7 +32,8 @@ def run_git(
         raise GitMissing("git is not installed: scaffold needs it for this") from None
     with process:
         try:
-            stdout, stderr = process.communicate(input.encode() if input is not None else None)
+            data = input.encode() if isinstance(input, str) else input
+            stdout, stderr = process.communicate(data)
         except BaseException:  # Ctrl-C: git must be gone before the caller cleans up after it
             process.kill()
             process.wait()

@@ -1,16 +1,18 @@
-"""The template store: one git bundle that holds every template version this machine has used.
+"""The template store: one git bundle that holds every template version, for copier to update from.
 
 `copier update` needs the template as a git source holding both the version a project was made
 with and the new one. A folder inside site-packages holds neither, so every scaffold command
-that renders first adds the installed template to the store as a commit tagged with the package
-version, and projects record the store as their `_src_path`:
+that renders first makes sure the store holds every release this package carries (history.py)
+and the installed template, and projects record the store as their `_src_path`:
 
     ~/.local/share/scaffold/template.bundle     (or $SCAFFOLD_HOME/template.bundle)
 
 Each version is a root commit with fixed author, date and message, built from the template files
 alone, so the same template content gets the same commit on every machine and from a wheel or a
-source checkout alike. A source checkout whose template was edited without a version bump adds
-the edited content as VERSION.postN (N counts up on this machine).
+source checkout alike. The installed template is its release when the package's history records
+it with the same content; otherwise (a source checkout with template edits not yet released) it
+is `VERSION+unreleased.TREE`, TREE naming its content: the same label means the same template
+everywhere.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from scaffold import __version__
+from scaffold import __version__, history
 from scaffold.errors import ScaffoldError
 from scaffold.git import run_git
 from scaffold.template import template_root
@@ -88,17 +91,38 @@ def template_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def commit_template(repo: Path, root: Path, version: str) -> str:
-    """Write the template at `root` into the bare `repo` as a deterministic root commit."""
+def write_tree(repo: Path, root: Path) -> str:
+    """Write the template at `root` into the bare `repo` as a tree (every file mode 100644)."""
     names = template_files(root)
     shas = git("hash-object", "-w", "--no-filters", "--stdin-paths", cwd=repo,
                input="".join(f"{root / n}\n" for n in names)).split()  # fmt: skip
     index = {"GIT_INDEX_FILE": str(repo / "scaffold.index")}
     listing = "".join(f"100644 {sha}\t{name}\n" for sha, name in zip(shas, names, strict=True))
+    git("read-tree", "--empty", cwd=repo, env=index)
     git("update-index", "--add", "--index-info", cwd=repo, input=listing, env=index)
-    tree = git("write-tree", cwd=repo, env=index).strip()
+    return git("write-tree", cwd=repo, env=index).strip()
+
+
+def commit_tree(repo: Path, tree: str, version: str) -> str:
+    """The deterministic root commit of a template version."""
     message = f"scaffold template {version}\n"
     return git("commit-tree", "--no-gpg-sign", tree, cwd=repo, input=message).strip()
+
+
+def commit_template(repo: Path, root: Path, version: str) -> str:
+    """Write the template at `root` into the bare `repo` as a deterministic root commit."""
+    return commit_tree(repo, write_tree(repo, root), version)
+
+
+def installed_version(repo: Path) -> tuple[str, str]:
+    """The installed template's label and commit (written into `repo`): its release, or
+    VERSION+unreleased.TREE when the package's history does not record this content."""
+    tree = write_tree(repo, template_root())
+    commit = commit_tree(repo, tree, __version__)
+    if history.releases().get(__version__) == commit:
+        return __version__, commit
+    label = f"{__version__}{history.UNRELEASED}{tree[:12]}"
+    return label, commit_tree(repo, tree, label)
 
 
 def tags(bundle: Path) -> dict[str, str]:
@@ -121,9 +145,9 @@ def tags(bundle: Path) -> dict[str, str]:
 
 
 def ensure_version() -> str:
-    """Add the installed template to the store when it is not there yet; return its tag."""
+    """Make the store hold every release this package carries and the installed template;
+    return the installed template's label."""
     bundle = bundle_path()
-    root = template_root()
     try:
         bundle.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -131,30 +155,54 @@ def ensure_version() -> str:
     with _lock(bundle.parent / ".template.lock"), tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "store.git"
         git("-c", "init.defaultBranch=main", "init", "-q", "--bare", str(repo))
-        commit = commit_template(repo, root, __version__)
+        label, commit = installed_version(repo)
+        wanted = {**history.releases(), label: commit}
         known = tags(bundle)
-        for tag, sha in known.items():
-            if sha == commit:
-                return tag
-        tag = __version__
-        if tag in known:  # the same version with other content: an edited source checkout
-            posts = [
-                int(m[1]) for t in known if (m := re.fullmatch(re.escape(tag) + r"\.post(\d+)", t))
-            ]
-            tag = f"{__version__}.post{max(posts, default=0) + 1}"
+        if all(known.get(tag) == sha for tag, sha in wanted.items()):
+            return label
         if known:
             git("fetch", "-q", str(bundle), "refs/tags/*:refs/tags/*", cwd=repo)
-        git("tag", tag, commit, cwd=repo)
-        git("update-ref", "refs/heads/main", latest(known | {tag: commit}), cwd=repo)
-        partial = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
-        try:
-            git("bundle", "create", "-q", str(partial), "--all", cwd=repo)
-            os.replace(partial, bundle)
-        except OSError as e:
-            raise ScaffoldError(f"cannot write the template store {bundle}: {e}") from None
-        finally:
-            partial.unlink(missing_ok=True)
-        return tag
+        # The package's releases win over anything the store says about the same versions.
+        git("fetch", "-q", str(history.HISTORY), "+refs/tags/*:refs/tags/*", cwd=repo)
+        for tag in sorted(t for t in history.releases() if known.get(t, wanted[t]) != wanted[t]):
+            print(
+                f"scaffold: note: the template store said {tag} was another template; "
+                "it now holds the released one",
+                file=sys.stderr,
+            )
+        git("tag", "-f", label, commit, cwd=repo)
+        git("update-ref", "refs/heads/main", latest(known | wanted), cwd=repo)
+        write_bundle(repo, bundle)
+        return label
+
+
+def record_release(bundle: Path, root: Path, version: str) -> str:
+    """Add the template at `root` to the release bundle `bundle` as `version` (replacing any
+    earlier content of that version); return its commit. For scripts/template_history.py and
+    the tests, which make releases."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "history.git"
+        git("-c", "init.defaultBranch=main", "init", "-q", "--bare", str(repo))
+        recorded = tags(bundle)
+        if recorded:
+            git("fetch", "-q", str(bundle), "refs/tags/*:refs/tags/*", cwd=repo)
+        commit = commit_template(repo, root, version)
+        git("tag", "-f", version, commit, cwd=repo)
+        git("update-ref", "refs/heads/main", latest({**recorded, version: commit}), cwd=repo)
+        write_bundle(repo, bundle)
+    return commit
+
+
+def write_bundle(repo: Path, bundle: Path) -> None:
+    """Replace `bundle` with every ref of `repo`, atomically."""
+    partial = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
+    try:
+        git("bundle", "create", "-q", str(partial), "--all", cwd=repo)
+        os.replace(partial, bundle)
+    except OSError as e:
+        raise ScaffoldError(f"cannot write the template store {bundle}: {e}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def version_key(tag: str) -> Any:

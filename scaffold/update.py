@@ -10,7 +10,9 @@ when the person had changed it, and a failed or interrupted update puts the proj
 from __future__ import annotations
 
 import glob
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -19,12 +21,14 @@ from typing import Any
 
 import yaml
 
-from scaffold import store
+from scaffold import history, store
+from scaffold.base import find_base, questions_of, recorded_release
 from scaffold.errors import ScaffoldError
 from scaffold.git import GitMissing, run_git
 from scaffold.render import ANSWERS_FILE, check_name, copier_errors
 from scaffold.template import questions
 
+UPGRADE = "pip install -U pytorch-scaffold"
 # At the start of a line: a generated README quotes them mid-line to explain them.
 CONFLICT_MARKERS = re.compile(rb"^(<<<<<<< before updating|>>>>>>> after updating)", re.M)
 
@@ -38,32 +42,36 @@ class Update:
     new: str  # template version after
     settings: dict[str, Any]
     dry_run: bool
+    recorded: str = ""  # what the answers file said, when it did not name the old version
+    note: str | None = None  # how the old version was found
+    edits: dict[str, Any] = field(default_factory=dict)  # hand-edited answers applied
     changes: list[str] = field(default_factory=list)  # `git status --short` lines
     conflicts: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # removed by the template, changed by the user
 
 
-def parse_settings(items: list[str]) -> dict[str, Any]:
-    """`--set key=value` items, checked against the template's questions before anything runs."""
+def parse_settings(items: list[str], where: str = "--set") -> dict[str, Any]:
+    """`--set key=value` items (or answers edited by hand, `where` says), checked against the
+    template's questions before anything runs."""
     asked = questions()
     settings: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
-            raise ScaffoldError(f"--set expects KEY=VALUE, got {item!r}")
+            raise ScaffoldError(f"{where} expects KEY=VALUE, got {item!r}")
         if key not in asked:
-            raise ScaffoldError(f"--set: unknown answer {key!r} (one of: {', '.join(asked)})")
+            raise ScaffoldError(f"{where}: unknown answer {key!r} (one of: {', '.join(asked)})")
         question = asked[key]
         if question.choices and text not in question.choices:
             raise ScaffoldError(
-                f"--set {key}: {text!r} is not one of {', '.join(question.choices)}"
+                f"{where} {key}: {text!r} is not one of {', '.join(question.choices)}"
             )
         cast = {"int": int, "float": float}.get(question.type, str)
         try:
             settings[key] = cast(text)
         except ValueError:
-            raise ScaffoldError(f"--set {key}: {text!r} is not a valid {question.type}") from None
+            raise ScaffoldError(f"{where} {key}: {text!r} is not a valid {question.type}") from None
         if key == "project_name":
             check_name(text)
     return settings
@@ -72,59 +80,135 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
 def update_project(path: Path, settings: dict[str, Any], *, dry_run: bool = False) -> Update:
     """Update the project at `path` to the installed template version, or, with `settings`,
     re-render it with those answers changed at its current version."""
-    from packaging.version import InvalidVersion, Version
-
     path = path.resolve()
     if not path.is_dir():
         raise ScaffoldError(f"{path} is not a folder")
     answers = _read_answers(path)
-    old, source = str(answers.get("_commit") or ""), str(answers.get("_src_path") or "")
-    if not old or not source:
-        raise ScaffoldError(
-            f"{path / ANSWERS_FILE} records no template version (_commit and _src_path): "
-            "a project made without git cannot be updated; make a new one and copy your changes"
-        )
     top = _git_top(path)
     _check_clean(path)
+    installed = store.ensure_version()
+    _check_source(path, answers, installed)
+    base = find_base(path, answers)
+    if _newer(base.version, installed):
+        raise ScaffoldError(
+            f"{path.name} uses template {base.version}, newer than this scaffold's {installed}: "
+            f"upgrade scaffold ({UPGRADE}) and run `scaffold update` again"
+        )
+    edited = [f"{k}={v}" for k, v in base.edits.items()]
+    for key, value in parse_settings(edited, ANSWERS_FILE).items():
+        base.edits[key] = value  # hand-edited answers get the checks of --set
+    target = base.version if settings else installed  # --set re-renders at the project's version
+    recorded = str(answers.get("_commit") or "")
+    result = Update(path, base.version, target, settings, dry_run, note=base.note, edits=base.edits)
+    result.recorded = recorded if recorded != base.version else ""
+    prepared = None  # the answers copier must read, when the answers file does not hold them
+    if base.note is not None or base.edits or not recorded_release(answers):
+        prepared = {
+            **questions_of(base.answers),
+            "_commit": base.version,
+            "_src_path": store.source_text(),
+        }
+    if base.version == target and not settings and prepared is None:
+        return result
+    if prepared is not None or dry_run:
+        _update_in_clone(path, top, result, prepared, {**base.edits, **settings})
+    else:
+        _update_in_place(path, answers, result, settings)
+    return result
+
+
+def _check_source(path: Path, answers: dict[str, Any], installed: str) -> None:
+    """Refuse a project of another template store, or one made by a newer scaffold."""
+    source, version = str(answers.get("_src_path") or ""), str(answers.get("_commit") or "")
     bundle = store.bundle_path()
-    if store.expand_source(source).resolve() != bundle.resolve():
+    if source.endswith(store.BUNDLE) and store.expand_source(source).resolve() != bundle.resolve():
         raise ScaffoldError(
             f"{path.name} was made from the template source {source}, not from this scaffold's "
             f"template store {bundle}: point SCAFFOLD_HOME at the folder holding that source, "
             "or run `copier update` there"
         )
-    installed = store.ensure_version()
+    if version and not history.AMBIGUOUS.fullmatch(version) and _newer(version, installed):
+        raise ScaffoldError(
+            f"{path.name} uses template {version}, newer than this scaffold's {installed}: "
+            f"upgrade scaffold ({UPGRADE}) and run `scaffold update` again"
+        )
+
+
+def _newer(version: str, installed: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
     try:
-        older = Version(installed) < Version(old)
+        return Version(version) > Version(installed)
     except InvalidVersion:
-        raise ScaffoldError(f"{path / ANSWERS_FILE}: _commit {old!r} is not a version") from None
-    if older:
-        raise ScaffoldError(
-            f"{path.name} uses template {old}, newer than this scaffold's {installed}: "
-            "upgrade scaffold (pip install -U scaffold) and run `scaffold update` again"
-        )
-    known = sorted(store.tags(bundle), key=store.version_key)
-    if old not in known:
-        raise ScaffoldError(
-            f"{path.name} was made with template {old}, which the template store {bundle} does "
-            f"not hold (it holds {', '.join(known)}): copy the store from the machine that made "
-            "the project, or run that scaffold version here once"
-        )
-    target = old if settings else installed  # --set re-renders at the project's own version
-    result = Update(path, old, target, settings, dry_run)
-    if old == target and not settings:
-        return result
-    if dry_run:
-        with tempfile.TemporaryDirectory(prefix="scaffold-dry-run.") as tmp:
-            clone = Path(tmp) / "project"
-            _git(top, "clone", "-q", "--no-hardlinks", str(top), str(clone))
-            _update_in_place(clone / path.relative_to(top), answers, result)
-    else:
-        _update_in_place(path, answers, result)
-    return result
+        return False
 
 
-def _update_in_place(path: Path, answers: dict[str, Any], result: Update) -> None:
+def _update_in_clone(
+    path: Path,
+    top: Path,
+    result: Update,
+    prepared: dict[str, Any] | None,
+    data: dict[str, Any],
+) -> None:
+    """Run the update in a throwaway clone of the project's repository: for a dry run, or to
+    give copier answers that the project's answers file does not hold (then commit them there
+    first). Unless it is a dry run, the result is then copied into the project."""
+    with tempfile.TemporaryDirectory(prefix="scaffold-update.") as tmp:
+        clone = Path(tmp) / "project"
+        _git(top, "clone", "-q", "--no-hardlinks", str(top), str(clone))
+        inside = clone / path.relative_to(top)
+        answers = _read_answers(inside)
+        if prepared is not None:
+            text = yaml.safe_dump(prepared, sort_keys=True, allow_unicode=True)
+            (inside / ANSWERS_FILE).write_text(text, encoding="utf-8")
+            _commit(inside, ANSWERS_FILE, "scaffold: the answers the project was rendered with")
+            answers = prepared
+        _update_in_place(inside, answers, result, data)
+        if not result.dry_run:
+            try:
+                _copy_result(inside, path, [line[3:] for line in result.changes])
+            except BaseException:
+                _restore(path)
+                raise
+            result.changes = _status(path)
+
+
+def _copy_result(clone: Path, path: Path, names: list[str]) -> None:
+    """Make the project's files and conflict entries those of the updated clone."""
+    for name in {*names, ANSWERS_FILE}:
+        source, target = clone / name, path / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        elif target.is_file() or target.is_symlink():
+            target.unlink()
+    unmerged = run_git("ls-files", "-u", "-z", "--", ".", cwd=clone).decode("utf-8", "replace")
+    lines = []
+    for entry in filter(None, unmerged.split("\0")):
+        info, name = entry.split("\t", 1)
+        mode, sha, stage = info.split()
+        blob = run_git("cat-file", "blob", sha, cwd=clone)
+        ours = run_git("hash-object", "-w", "--stdin", cwd=path, input=blob).decode().strip()
+        if not lines or not lines[-1].endswith(f"\t{name}"):
+            lines.append(f"0 {'0' * 40}\t{name}")
+        lines.append(f"{mode} {ours} {stage}\t{name}")
+    if lines:
+        run_git("update-index", "--index-info", cwd=path, input="".join(f"{x}\n" for x in lines))
+
+
+def _commit(path: Path, name: str, message: str) -> None:
+    """Commit one file in a throwaway clone, whatever the user's git configuration."""
+    env = dict(os.environ)
+    for who in ("AUTHOR", "COMMITTER"):
+        env |= {f"GIT_{who}_NAME": "scaffold", f"GIT_{who}_EMAIL": "scaffold@localhost"}
+    options = ["-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}"]
+    run_git("add", "--", name, cwd=path)
+    run_git(*options, "commit", "-q", "--no-verify", "-m", message, cwd=path, env=env)
+
+
+def _update_in_place(
+    path: Path, answers: dict[str, Any], result: Update, data: dict[str, Any]
+) -> None:
     import copier
 
     source = str(answers["_src_path"])
@@ -132,7 +216,7 @@ def _update_in_place(path: Path, answers: dict[str, Any], result: Update) -> Non
         with copier_errors(source):
             copier.run_update(
                 path,
-                data=result.settings,
+                data=data,
                 defaults=True,
                 overwrite=True,
                 conflict="inline",

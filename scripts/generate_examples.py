@@ -5,8 +5,8 @@
 
 The examples are exactly what `scaffold new <name> --task <task> --yes --no-git` writes, except
 that their .copier-answers.yml leaves out `_src_path` and `_commit` (the template store and the
-template version, which is VERSION.postN while a checkout has unreleased template edits), so
-they do not change with every template edit.
+template version, which is VERSION+unreleased.TREE while a checkout has unreleased template
+edits), so they do not change with every template edit.
 """
 
 from __future__ import annotations

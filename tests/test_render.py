@@ -29,6 +29,7 @@ COMMON = {
     "distributed.py",
     "tracking.py",
     "plots.py",
+    "checkpoint_versions.py",
     "utils.py",
     "tests/test_smoke.py",
     "data/README.md",

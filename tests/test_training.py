@@ -227,6 +227,9 @@ def test_a_new_run_never_overwrites_an_existing_one(project) -> None:
         (["--checkpoint-every", "-1"], "checkpoint_every must be >= 0"),
         (["--val-data", "nowhere.csv"], "nowhere.csv: file not found"),
         (["--test-data", "nowhere.csv"], "nowhere.csv: file not found"),
+        (["--run", "runs/x"], "--run needs --resume (a new run is named with --run-name)"),
+        (["--resume", "--run", "runs/x", "--run-name", "y"], "--run and --run-name name diff"),
+        (["--resume", "--run", "/nonexistent/never/x"], "/nonexistent/never/x: no such run folder"),
     ],
 )
 def test_bad_train_flags_fail_with_one_line(pristine, args: list[str], message: str) -> None:

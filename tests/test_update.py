@@ -1,9 +1,10 @@
-"""scaffold update and plain copier update, offline, between two installed template versions.
+"""scaffold update and plain copier update, offline, between two installed template releases.
 
-v1 is the current template (version 1.0.0) and v2 the current template plus scripted changes
-(version 2.0.0), each laid out like an installed wheel in a temporary folder and run in a fresh
-interpreter. Both add themselves to the same template store (a git bundle under this test
-worker's HOME), the way two releases do on a user's machine.
+v1 is the current release and v2 the next one (the current template plus scripted changes,
+recorded as a release in its copy of the template history), each laid out like an installed
+wheel in a temporary folder and run in a fresh interpreter. Both add themselves to the same
+template store (a git bundle under this test worker's HOME), as two releases do on a user's
+machine. tests/test_releases.py covers the releases before 0.6.0 and several teammates.
 """
 
 from __future__ import annotations
@@ -19,21 +20,29 @@ import yaml
 from tests.conftest import REPO, assert_one_line_error, run_script, tree
 from tests.template_versions import (
     CHANGED_LINE,
+    CURRENT,
     NEW_FILE,
     NEW_KEY,
     REMOVED_FILE,
     RENAMED,
+    V3_LINE,
     Scaffold,
+    commit_all,
+    git,
     install,
+    v2_changes,
+    v3_changes,
 )
 
 TASKS = ["regression", "binary", "multiclass", "multilabel", "image"]
+NEXT = "0.7.0"  # the release after the current one, in these tests
 
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scaffold, Scaffold]:
     root = tmp_path_factory.mktemp("installed")
-    return Scaffold(install(root / "v1", "1.0.0")), Scaffold(install(root / "v2", "2.0.0", v2=True))
+    v2 = install(root / "v2", NEXT, [v2_changes])
+    return Scaffold(install(root / "v1")), Scaffold(v2)
 
 
 def new(scaffold: Scaffold, dest: Path, *options: str, git: bool = True) -> Path:
@@ -49,17 +58,6 @@ def task_options(task: str) -> list[str]:
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
     return tree(root, skip=(".git",))
-
-
-def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def commit_all(root: Path, message: str = "my changes") -> None:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
 
 
 def answers(root: Path) -> dict:
@@ -101,7 +99,7 @@ def assert_v2_arrived(root: Path, removed: bool = True) -> None:
     for name in ["utils.py", "train.py", "eval.py", "predict.py"]:
         text = (root / name).read_text()
         assert RENAMED[1] in text and RENAMED[0] not in text, name
-    assert answers(root)["_commit"] == "2.0.0"
+    assert answers(root)["_commit"] == NEXT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,7 +111,8 @@ def test_untouched_project_updates_to_exactly_a_fresh_v2_project(versions, tmp_p
     v1, v2 = versions
     old = new(v1, tmp_path / "old" / "proj", *task_options(task))
     result = v2("update", cwd=old)
-    assert "Updated proj from template 1.0.0 to 2.0.0" in result.stdout
+    assert f"Updated proj from template {CURRENT} to {NEXT}" in result.stdout
+    assert "What changed" in result.stdout and f"  {NEXT} (test release)" in result.stdout
     fresh = new(v2, tmp_path / "fresh" / "proj", *task_options(task), git=False)
     assert snapshot(old) == snapshot(fresh)
 
@@ -135,6 +134,25 @@ def test_user_edits_survive_the_update_and_the_project_still_trains(
     assert not any(markers.search(data) for data in snapshot(root).values() if data)
     run_script(root, "train.py", "--epochs", "2")
     assert (root / "runs").is_dir()
+
+
+def test_a_hop_across_two_releases_on_a_machine_that_saw_neither(versions, tmp_path) -> None:
+    """Made with this release, updated by a teammate who only installed the one after next."""
+    v1, _ = versions
+    v3 = Scaffold(install(tmp_path / "v3", "0.8.0", [v3_changes]))
+    root = new(v1, tmp_path / "a" / "proj", "--task", "multilabel")
+    kept = edit_like_a_user(root)
+    teammate = v3.at(tmp_path / "teammate")
+    result = teammate("update", cwd=root)
+    assert f"Updated proj from template {CURRENT} to 0.8.0" in result.stdout
+    assert "  0.8.0 (test release)" in result.stdout and f"  {NEXT} (test release)" not in (
+        result.stdout
+    )  # the test releases' changelogs: each copy knows only its own test entry
+    for name, text in kept.items():
+        assert text in (root / name).read_text(), name
+    assert (
+        V3_LINE[1] in (root / "eval.py").read_text() and NEW_KEY in (root / "config.py").read_text()
+    )
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -184,8 +202,8 @@ def test_dry_run_shows_the_changes_and_changes_nothing(versions, tmp_path) -> No
     root = new(v1, tmp_path / "proj")
     before = snapshot(root)
     result = v2("update", "--dry-run", cwd=root)
-    assert "Would update proj from template 1.0.0 to 2.0.0: 8 files changed" in result.stdout
-    for line in [" M train.py", " D data/README.md", "?? CHANGELOG.md", " M .copier-answers.yml"]:
+    assert f"Would update proj from template {CURRENT} to {NEXT}: 10 files changed" in result.stdout
+    for line in [" M train.py", " D data/README.md", "?? NOTES.md", " M .copier-answers.yml"]:
         assert f"  {line}\n" in result.stdout
     assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
     # A dry run of a conflicting update names the file, exits 1 and still changes nothing.
@@ -202,7 +220,7 @@ def test_an_up_to_date_project_is_left_alone(versions, tmp_path) -> None:
     _, v2 = versions
     root = new(v2, tmp_path / "proj")
     result = v2("update", cwd=root)
-    assert result.stdout.strip() == "proj is already at template 2.0.0; nothing to do"
+    assert result.stdout.strip() == f"proj is already at template {NEXT}; nothing to do"
     assert git(root, "status", "--porcelain") == ""
 
 
@@ -210,7 +228,7 @@ def test_plain_copier_update_works_after_scaffold_template(versions, tmp_path) -
     v1, v2 = versions
     root = new(v1, tmp_path / "a" / "proj", "--task", "binary")
     shown = v2("template", cwd=tmp_path).stdout
-    assert "versions: " in shown and "1.0.0, 2.0.0" in shown
+    assert "versions: " in shown and f"{CURRENT}, {NEXT} (this scaffold: {NEXT})" in shown
     subprocess.run(
         [sys.executable, "-m", "copier", "update", "--defaults", "--conflict", "inline"],
         cwd=root,
@@ -233,17 +251,61 @@ def test_set_changes_answers_in_place_at_the_same_version(versions, tmp_path) ->
                 "--set", "tracker=mlflow", cwd=root)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (
-        "Updated proj with optimizer=sgd, scheduler=step, lr=0.05, tracker=mlflow (template 1.0.0)"
-        in result.stdout
+        "Updated proj with optimizer=sgd, scheduler=step, lr=0.05, tracker=mlflow "
+        f"(template {CURRENT})" in result.stdout
     )
     recorded = answers(root)
-    assert recorded["_commit"] == "1.0.0"
+    assert recorded["_commit"] == CURRENT
     assert (recorded["optimizer"], recorded["scheduler"], recorded["lr"]) == ("sgd", "step", 0.05)
     assert recorded["tracker"] == "mlflow"
     options = ["--task", "multiclass", "--optimizer", "sgd", "--scheduler", "step", "--lr", "0.05"]
     options += ["--tracker", "mlflow"]
     fresh = new(v1, tmp_path / "b" / "proj", *options, git=False)
     assert snapshot(root) == snapshot(fresh)
+
+
+def edit_answer(root: Path, old: str, new: str) -> None:
+    path = root / ".copier-answers.yml"
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    commit_all(root, "edited an answer by hand")
+
+
+@pytest.mark.parametrize("newer", [True, False], ids=["with-an-update", "same-version"])
+def test_an_answer_edited_by_hand_is_applied(versions, tmp_path, newer) -> None:
+    """copier alone would render the base with the edited answer and never apply it."""
+    v1, v2 = versions
+    scaffold, version = (v2, NEXT) if newer else (v1, CURRENT)
+    root = new(v1, tmp_path / "a" / "proj", "--task", "binary")
+    edit_answer(root, "optimizer: adamw", "optimizer: sgd")
+    result = scaffold("update", cwd=root)
+    assert "note: applied the answers edited by hand in .copier-answers.yml (optimizer)" in (
+        result.stdout
+    )
+    assert f"template {CURRENT} to {version} with optimizer=sgd" in result.stdout
+    assert 'optimizer: str = setting("sgd"' in (root / "config.py").read_text()
+    fresh = new(scaffold, tmp_path / "b" / "proj", "--task", "binary", "--optimizer", "sgd",
+                "--lr", "0.001", git=False)  # fmt: skip
+    assert snapshot(root) == snapshot(fresh)
+
+
+@pytest.mark.parametrize(
+    "before,after,words",
+    [
+        ("optimizer: adamw", "optimizer: rmsprop", ["'rmsprop' is not one of adamw, adam, sgd"]),
+        ("scheduler: cosine\n", "", ["the answer 'scheduler' was removed by hand"]),
+        ("epochs: 30", "epochs: 30\ncolour: red", ["unknown answer 'colour'"]),
+    ],
+    ids=["bad-value", "removed", "unknown"],
+)
+def test_a_bad_hand_edit_is_refused_and_changes_nothing(versions, tmp_path, before, after, words):
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    edit_answer(root, before, after)
+    before = snapshot(root)
+    assert_one_line_error(v2("update", cwd=root, check=False), *words)
+    assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize(
@@ -299,12 +361,8 @@ def test_a_missing_answers_file_is_refused(versions, tmp_path) -> None:
     [
         ("_commit: [1.0.0\n", ["is not valid YAML"]),
         ("- just\n- a list\n", ["holds no answers"]),
-        (
-            "_commit: not-a-version\n_src_path: {src}\n",
-            ["_commit 'not-a-version' is not a version"],
-        ),
     ],
-    ids=["invalid-yaml", "not-a-mapping", "not-a-version"],
+    ids=["invalid-yaml", "not-a-mapping"],
 )
 def test_a_broken_answers_file_is_refused(versions, tmp_path, text, words) -> None:
     v1, v2 = versions
@@ -333,7 +391,9 @@ def test_a_downgrade_is_refused_with_what_to_do(versions, tmp_path) -> None:
     before = snapshot(root)
     result = v1("update", cwd=root, check=False)
     assert_one_line_error(
-        result, "uses template 2.0.0, newer than this scaffold's 1.0.0", "pip install -U scaffold"
+        result,
+        f"uses template {NEXT}, newer than this scaffold's {CURRENT}",
+        "pip install -U pytorch-scaffold",
     )
     assert snapshot(root) == before and git(root, "status", "--porcelain") == ""
 
@@ -356,14 +416,27 @@ def test_a_project_from_another_template_store_is_refused(versions, tmp_path) ->
     assert git(root, "status", "--porcelain") == ""
 
 
-def test_a_version_missing_from_the_store_is_refused(versions, tmp_path) -> None:
+def test_a_store_that_never_saw_the_projects_version_still_updates(versions, tmp_path) -> None:
+    """Every release travels with the package: a teammate's fresh store holds them all."""
     v1, v2 = versions
     home = {"SCAFFOLD_HOME": str(tmp_path / "store")}
     root = new(Scaffold(v1.site, env=home), tmp_path / "proj")
-    (tmp_path / "store" / "template.bundle").unlink()  # a store that never saw 1.0.0
-    result = Scaffold(v2.site, env=home)("update", cwd=root, check=False)
-    assert_one_line_error(result, "made with template 1.0.0", "does not hold", "2.0.0")
-    assert git(root, "status", "--porcelain") == ""
+    (tmp_path / "store" / "template.bundle").unlink()  # a store that never saw the version
+    result = Scaffold(v2.site, env=home)("update", cwd=root)
+    assert f"from template {CURRENT} to {NEXT}" in result.stdout
+    assert_v2_arrived(root)
+
+
+def test_a_garbled_version_is_found_from_the_files(versions, tmp_path) -> None:
+    v1, v2 = versions
+    root = new(v1, tmp_path / "proj")
+    path = root / ".copier-answers.yml"
+    path.write_text(path.read_text().replace(f"_commit: {CURRENT}", "_commit: not-a-version"))
+    commit_all(root)
+    result = v2("update", cwd=root)
+    assert "records template 'not-a-version', which names no single template" in result.stdout
+    assert f"files match template {CURRENT} (all files identical" in result.stdout
+    assert_v2_arrived(root)
 
 
 def test_an_interrupted_update_puts_the_project_back(tmp_path, monkeypatch) -> None:
@@ -399,24 +472,36 @@ def test_projects_record_the_store_and_a_real_version(versions, tmp_path) -> Non
     assert recorded["_src_path"] == "~/.local/share/scaffold/template.bundle"
     bundle = Path(recorded["_src_path"]).expanduser()
     heads = git(tmp_path, "bundle", "list-heads", str(bundle))
-    assert f"refs/tags/{recorded['_commit']}" in heads and recorded["_commit"] == "1.0.0"
+    assert f"refs/tags/{recorded['_commit']}" in heads and recorded["_commit"] == CURRENT
 
 
-def test_same_template_gives_the_same_commit_and_an_edit_a_post_release(tmp_path) -> None:
-    """Versions are deterministic commits: two machines agree on them. A source checkout that
-    changed the template without a version bump gets VERSION.post1, never a rewritten tag."""
-    a, b = install(tmp_path / "a", "3.0.0"), install(tmp_path / "b", "3.0.0")
-    stores = {name: {"SCAFFOLD_HOME": str(tmp_path / f"store-{name}")} for name in "ab"}
+def test_labels_are_the_same_on_every_machine(tmp_path) -> None:
+    """A release is the same commit in every store. A source checkout whose template differs
+    from its release gets VERSION+unreleased.TREE: the same label for the same content on every
+    machine, another label for other content, and never a rewritten release."""
+    a, b = install(tmp_path / "a"), install(tmp_path / "b")
+    stores = {name: {"SCAFFOLD_HOME": str(tmp_path / f"store-{name}")} for name in "abc"}
     heads = {}
     for name, site in [("a", a), ("b", b)]:
         Scaffold(site, env=stores[name])("template", cwd=tmp_path)
         bundle = tmp_path / f"store-{name}" / "template.bundle"
         heads[name] = git(tmp_path, "bundle", "list-heads", str(bundle))
-    assert heads["a"] == heads["b"] and "refs/tags/3.0.0" in heads["a"]
-    readme = b / "scaffold" / "_template" / "templates" / "project" / "README.md.jinja"
-    readme.write_text(readme.read_text() + "\nEdited.\n")
-    shown = Scaffold(b, env=stores["a"])("template", cwd=tmp_path).stdout
-    assert "versions: 3.0.0, 3.0.0.post1 (this scaffold: 3.0.0.post1)" in shown
+    assert heads["a"] == heads["b"] and f"refs/tags/{CURRENT}" in heads["a"]
+    for site in (a, b):  # the same edit on two machines, after different histories
+        readme = site / "scaffold" / "_template" / "templates" / "project" / "README.md.jinja"
+        readme.write_text(readme.read_text() + "\nEdited.\n")
+    shown = {n: Scaffold(s, env=stores[n])("template", cwd=tmp_path).stdout for n, s in
+             [("a", a), ("b", b), ("c", b)]}  # fmt: skip
+    labels = {n: re.search(r"this scaffold: (\S+)\)", text)[1] for n, text in shown.items()}
+    assert len(set(labels.values())) == 1 and labels["a"].startswith(f"{CURRENT}+unreleased.")
+    readme.write_text(readme.read_text() + "Edited again.\n")
+    other = Scaffold(b, env=stores["c"])("template", cwd=tmp_path).stdout
+    assert re.search(r"this scaffold: (\S+)\)", other)[1] not in (labels["a"], CURRENT)
+    for name in "ab":  # the release still names its own commit
+        bundle = tmp_path / f"store-{name}" / "template.bundle"
+        after = git(tmp_path, "bundle", "list-heads", str(bundle))
+        release = [line for line in after.splitlines() if line.endswith(f"refs/tags/{CURRENT}")]
+        assert release and release[0] in heads[name]
 
 
 def test_a_damaged_store_is_a_clear_error(versions, tmp_path) -> None:
@@ -442,7 +527,7 @@ def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
     )
-    (wheel,) = (root / "dist").glob("scaffold-*.whl")
+    (wheel,) = (root / "dist").glob("pytorch_scaffold-*.whl")
     target = root / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True,
                    capture_output=True)  # fmt: skip
@@ -458,13 +543,14 @@ def test_a_pip_installed_scaffold_makes_updatable_projects(versions, wheel_site,
     recorded = answers(root)
     assert recorded["_src_path"] == "~/.local/share/scaffold/template.bundle"
     assert str(wheel_site) not in (root / ".copier-answers.yml").read_text()
-    # The wheel's template is the checkout's: the same version, the same commit, no .post1.
-    checkout = Scaffold(install(tmp_path / "checkout", recorded["_commit"]))
-    assert ".post" not in checkout("template", cwd=tmp_path).stdout
+    # The wheel's template is the checkout's: the same release, the same commit.
+    assert recorded["_commit"] == CURRENT
+    checkout = Scaffold(install(tmp_path / "checkout"))
+    assert "+unreleased" not in checkout("template", cwd=tmp_path).stdout
     edit_like_a_user(root)
     v2("update", cwd=root)
     assert_v2_arrived(root)
-    commit_all(root, "template 2.0.0")
+    commit_all(root, f"template {NEXT}")
     # ...and the pip-installed scaffold then refuses to go back.
     assert_one_line_error(installed("update", cwd=root, check=False), "newer than this scaffold")
 
@@ -476,10 +562,10 @@ def test_a_project_in_a_subfolder_of_a_bigger_repository_updates(versions, tmp_p
     (repo / "other.txt").write_text("not part of the project\n")
     git(repo, "init", "-q")
     commit_all(repo, "monorepo")
-    assert v2("update", "--dry-run", cwd=root).stdout.count("\n  ") == 8
+    assert "10 files changed" in v2("update", "--dry-run", cwd=root).stdout
     assert git(repo, "status", "--porcelain") == ""
     result = v2("update", "models/proj", cwd=repo)
-    assert "   M train.py\n" in result.stdout and "?? CHANGELOG.md" in result.stdout
+    assert "   M train.py\n" in result.stdout and "?? NOTES.md" in result.stdout
     assert_v2_arrived(root)
     assert (repo / "other.txt").read_text() == "not part of the project\n"
 
@@ -496,13 +582,21 @@ def test_an_unusable_store_is_a_clear_error(versions, tmp_path) -> None:
 
 
 def test_without_git_a_project_renders_but_records_no_version(versions, tmp_path) -> None:
-    _, v2 = versions
+    v1, v2 = versions
     (tmp_path / "bin").mkdir()  # a PATH with no git on it
-    nogit = Scaffold(v2.site, env={"PATH": str(tmp_path / "bin")})
+    nogit = Scaffold(v1.site, env={"PATH": str(tmp_path / "bin")})
     result = nogit("new", "proj", "--yes", cwd=tmp_path)
     assert "note: git is not installed" in result.stderr
     assert "_commit" not in answers(tmp_path / "proj")
     assert not (tmp_path / "proj" / ".git").exists() and (tmp_path / "proj" / "train.py").is_file()
     assert_one_line_error(
-        v2("update", cwd=tmp_path / "proj", check=False), "records no template version"
+        v2("update", cwd=tmp_path / "proj", check=False), "not in a git repository"
     )
+    # Put under git later, it updates: its release is found from its files.
+    root = tmp_path / "proj"
+    git(root, "init", "-q")
+    commit_all(root, "made without git")
+    result = v2("update", cwd=root)
+    assert "records no template version" in result.stdout
+    assert f"files match template {CURRENT} (all files identical" in result.stdout
+    assert_v2_arrived(root)

@@ -210,10 +210,20 @@ def parse_args() -> tuple[dict[str, Any], bool]:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run named by --run-name (default: the newest run) from its last.pt",
+        help="continue a run from its last.pt: --run (default: the newest run)",
+    )
+    parser.add_argument(
+        "--run", type=Path, help="with --resume: the run folder to continue, e.g. runs/NAME"
     )
     args = vars(parser.parse_args())
-    return args, args.pop("resume")
+    run, resume = args.pop("run"), args.pop("resume")
+    if run is not None:
+        if not resume:
+            parser.error("--run needs --resume (a new run is named with --run-name)")
+        if args.get("run_name") not in (None, run.name):
+            parser.error("--run and --run-name name different runs: give one")
+        args |= {"runs_dir": str(run.parent), "run_name": run.name}
+    return args, resume
 
 
 def make_config(values: dict[str, Any]) -> Config:
@@ -228,6 +238,8 @@ def open_last_run(overrides: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
     runs_dir = Path(overrides.get("runs_dir", Config.runs_dir))
     name = overrides.get("run_name")
     run_dir = runs_dir / name if name else latest_run(runs_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run folder")
     remove_stale_files(run_dir)  # left by a save that a crash or a kill cut short
     return run_dir, load_last_checkpoint(run_dir)
 
@@ -295,8 +307,6 @@ def train(procs: Processes, overrides: dict[str, Any], resume: bool) -> None:
         if scheduler is not None and cfg.epochs != checkpoint["config"]["epochs"]:
             print("note: the learning-rate schedule keeps its original length")
         rngs = checkpoint["rng"]  # one per process
-        if isinstance(rngs, dict):  # saved by an earlier version of this template
-            rngs = [{"torch": rngs["torch"], "cuda": None}]
         if len(rngs) == procs.world:
             set_rng_state(rngs[procs.rank], device)  # dropout and augmentation
         else:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from checkpoint_versions import TEMPLATE_VERSION, OldCheckpointError, has_no_hash, upgrade
+
 
 class UserError(Exception):
     """A problem the user can fix (bad data, missing run, ...): printed as one line."""
@@ -97,7 +99,8 @@ def latest_run(runs_dir: Path) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Checkpoints hold only tensors, numbers, strings, lists and dicts, so they load with
 # torch.load(weights_only=True): loading never runs code from the file. Each one stores a
-# SHA-256 of its own contents, so a damaged file is an error instead of silently wrong weights.
+# SHA-256 of its own contents, so a damaged file is an error instead of silently wrong weights,
+# and the template version that wrote it (checkpoint_versions.py reads those of older ones).
 
 PREVIOUS = "previous.pt"  # last.pt's predecessor, the fallback when last.pt is damaged
 
@@ -107,7 +110,8 @@ def save_checkpoint(state: dict[str, Any], path: Path, keep_previous: bool = Fal
     full disk in the middle of a save leaves the previous checkpoint intact. With
     `keep_previous`, the file being replaced becomes previous.pt."""
     path = Path(path)
-    state = {**state, "sha256": state_digest(state)}
+    state = {**state, "template_version": TEMPLATE_VERSION}
+    state["sha256"] = state_digest(state)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -143,11 +147,16 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         ) from None
     except Exception as e:  # truncated, corrupt or not a checkpoint at all
         raise UserError(f"{path}: damaged or not a checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or "sha256" not in state:
+    if not isinstance(state, dict) or not ("sha256" in state or has_no_hash(state)):
         raise UserError(f"{path}: not a checkpoint written by this project (no integrity hash)")
-    stored = state.pop("sha256")
-    if stored != state_digest(state):
+    if "sha256" in state and state.pop("sha256") != state_digest(state):
         raise UserError(f"{path}: damaged, its contents do not match its integrity hash")
+    try:
+        state, notes = upgrade(state)
+    except OldCheckpointError as e:
+        raise UserError(f"{path}: {e}") from None
+    for note in notes:
+        print(f"note: {path}: {note}")
     return state
 
 

@@ -35,12 +35,19 @@ def load(path: Path) -> dict:
 
 
 def project_utils(project: Path):
-    """The project's own utils.py, imported under a private name."""
+    """The project's own utils.py, imported under a private name (with the project's own
+    checkpoint_versions.py, which it imports)."""
     spec = importlib.util.spec_from_file_location(
         f"utils_{abs(hash(project))}", project / "utils.py"
     )
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules.pop("checkpoint_versions", None)
+    sys.path.insert(0, str(project))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(project))
+        sys.modules.pop("checkpoint_versions", None)
     return module
 
 

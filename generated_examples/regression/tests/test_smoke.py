@@ -72,8 +72,7 @@ def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
 
 
 def test_resume_continues_the_run(run_dir: Path) -> None:
-    runs, name = str(run_dir.parent), run_dir.name
-    run("train.py", "--resume", "--epochs", "2", "--runs-dir", runs, "--run-name", name)
+    run("train.py", "--resume", "--run", str(run_dir), "--epochs", "2")
     assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 2
     assert pd.read_csv(run_dir / "metrics.csv")["epoch"].tolist() == [1, 2]
 
