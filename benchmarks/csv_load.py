@@ -9,6 +9,7 @@ data (rows x columns x 4 bytes). Target: at most 3x.
 
     python benchmarks/csv_load.py              # about 30 s
     python benchmarks/csv_load.py --rows 200000
+    python benchmarks/csv_load.py --smoke      # seconds: checks that it still runs (CI)
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ print(json.dumps({
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--smoke", action="store_true", help="seconds-long run on tiny sizes (CI: it still works)"
+    )
     parser.add_argument("--columns", type=int, default=20, help="features + 1 target")
     args = parser.parse_args()
+    if args.smoke:
+        args.rows = 2_000
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "bench_csv"
         create_project(

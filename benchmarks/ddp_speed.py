@@ -15,6 +15,7 @@ expect little gain there; the figure that matters is on GPUs (--device cuda).
 
     python benchmarks/ddp_speed.py                     # about 3 minutes on 2 cores
     python benchmarks/ddp_speed.py --device cuda       # on a machine with 2+ GPUs
+    python benchmarks/ddp_speed.py --smoke             # seconds: checks that it still runs (CI)
 """
 
 from __future__ import annotations
@@ -89,7 +90,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--smoke", action="store_true", help="seconds-long run on tiny sizes (CI: it still works)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.repeat, args.epochs, args.batch_size = 2_000, 1, 2, 64
 
     common = ["--epochs", str(args.epochs), "--patience", "0", "--tracker", "none"]
     common += ["--device", args.device, "--batch-size", str(args.batch_size)]

@@ -16,6 +16,7 @@ The image loops, like the others, are timed after a warm-up epoch ("after the fi
 
     python benchmarks/loop_speed.py                # about 3 minutes on 2 cores
     python benchmarks/loop_speed.py --repeats 3 --rows 50000 --images 2000   # quicker
+    python benchmarks/loop_speed.py --smoke        # seconds: checks that it still runs (CI)
 """
 
 from __future__ import annotations
@@ -101,13 +102,24 @@ def measure(
     ]
     loader = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True)
     scaler = torch.amp.GradScaler("cuda", enabled=False)
+    procs = p["train"].Processes(device=device)  # one process
     floor_model, floor_opt = setup()
     gen_model, gen_opt = setup()
     classic_model, classic_opt = setup()
     runners: dict[str, Callable[[int], object]] = {
         "floor": lambda e: floor_epoch(floor_model, criterion, floor_opt, premade),
         "generated": lambda e: p["train"].train_one_epoch(
-            gen_model, split, criterion, gen_opt, scaler, None, cfg, e, device
+            gen_model,
+            split,
+            criterion,
+            gen_opt,
+            scaler,
+            None,
+            cfg,
+            e,
+            procs,
+            {"step": 0, "loss_sum": 0.0},
+            lambda: None,
         ),
         "classic": lambda e: classic_epoch(classic_model, criterion, classic_opt, loader),
     }
@@ -149,7 +161,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000, help="tabular rows")
     parser.add_argument("--images", type=int, default=6_000, help="16x16 images")
     parser.add_argument("--target", type=float, default=0.95, help="generated / floor to pass")
+    parser.add_argument(
+        "--smoke", action="store_true", help="seconds-long run on tiny sizes (CI: it still works)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.rows, args.images = 1, 2_000, 200
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} repeats")
 
     summary, ratios = [], []

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from scaffold import __version__
-from scaffold.errors import ScaffoldError
+from scaffold.errors import Interrupted, ScaffoldError
 from scaffold.template import default_text, questions, task_table
 
 
@@ -175,16 +175,22 @@ def new(
     interactive = not yes and sys.stdin.isatty() and sys.stdout.isatty()
     target = dest if dest is not None else Path(name)
     start = time.perf_counter()
-    answers, note = create_project(target, data, interactive=interactive, git=not no_git)
-    seconds = time.perf_counter() - start
-    kind = ", ".join(f"{k} {answers[k]}" for k in ("task", "input", "model") if k in answers)
-    typer.echo(f"Created {target} ({kind}) in {seconds:.1f}s")
-    if note:
-        typer.echo(f"note: {note}", err=True)
-    typer.echo(
-        f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n"
-        "  python train.py && python eval.py"
-    )
+    try:
+        answers, note = create_project(target, data, interactive=interactive, git=not no_git)
+    except Interrupted as e:  # Ctrl-C once the project was in place: say so, not "nothing"
+        _fail(f"interrupted: {e.done}", 130)
+    try:
+        seconds = time.perf_counter() - start
+        kind = ", ".join(f"{k} {answers[k]}" for k in ("task", "input", "model") if k in answers)
+        typer.echo(f"Created {target} ({kind}) in {seconds:.1f}s")
+        if note:
+            typer.echo(f"note: {note}", err=True)
+        typer.echo(
+            f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n"
+            "  python train.py && python eval.py"
+        )
+    except KeyboardInterrupt:
+        _fail(f"interrupted: the project {target} was already complete", 130)
 
 
 @app.command()

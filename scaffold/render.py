@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 
 from scaffold import __version__, store
-from scaffold.errors import ScaffoldError
+from scaffold.errors import Interrupted, ScaffoldError
 from scaffold.git import run_git
+from scaffold.quick import faster_copier
 from scaffold.template import template_root
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
@@ -87,7 +88,10 @@ def create_project(
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
-    answers = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8"))
+    try:
+        answers = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8"))
+    except KeyboardInterrupt:
+        raise Interrupted(f"the project {dest} was already complete") from None
     return answers, note
 
 
@@ -110,11 +114,13 @@ def _render(dst: Path, data: dict[str, Any], interactive: bool) -> str | None:
 
 @contextlib.contextmanager
 def copier_errors(source: str) -> Iterator[None]:
-    """copier's exceptions as one-line ScaffoldErrors; its Ctrl-C as KeyboardInterrupt."""
+    """Run copier inside: faster (scaffold/quick.py), its exceptions as one-line
+    ScaffoldErrors, its Ctrl-C as KeyboardInterrupt."""
     from copier.errors import CopierAnswersInterrupt, CopierError
 
     try:
-        yield
+        with faster_copier():
+            yield
     except CopierAnswersInterrupt:
         raise KeyboardInterrupt from None
     except (CopierError, ValueError) as e:

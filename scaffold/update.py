@@ -26,7 +26,7 @@ from scaffold.base import find_base, questions_of, recorded_release
 from scaffold.errors import ScaffoldError
 from scaffold.git import GitMissing, run_git
 from scaffold.render import ANSWERS_FILE, check_name, copier_errors
-from scaffold.template import questions
+from scaffold.template import copier_config, questions
 
 UPGRADE = "pip install -U pytorch-scaffold"
 # At the start of a line: a generated README quotes them mid-line to explain them.
@@ -223,6 +223,7 @@ def _update_in_place(
                 vcs_ref=result.new,
                 quiet=True,
                 skip_answered=True,
+                exclude=_existing_data(path),
             )
         result.changes = _status(path)
         result.kept = _keep_changed_files(path, answers, result)
@@ -230,6 +231,21 @@ def _update_in_place(
     except BaseException:
         _restore(path)
         raise
+
+
+def _existing_data(path: Path) -> list[str]:
+    """The project's data that copier's _skip_if_exists protects, left out of the update's
+    renders: copier would render it three times only to skip it (a data file the project lacks
+    still arrives)."""
+    found = []
+    for pattern in copier_config().get("_skip_if_exists", []):
+        if pattern.endswith("/**"):
+            folder = pattern.removesuffix("/**")
+            if (path / folder).is_dir():
+                found.append(f"/{glob.escape(folder)}/")
+        else:
+            found += [f"/{glob.escape(p.relative_to(path).as_posix())}" for p in path.glob(pattern)]
+    return found
 
 
 def _keep_changed_files(path: Path, answers: dict[str, Any], result: Update) -> list[str]:

@@ -3,13 +3,18 @@ a way to run a generated project's scripts the way a user would."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,7 @@ from typing import Any
 import pytest
 
 from scaffold.render import create_project
+from tests import launcher
 
 REPO = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "project_probe.py"
@@ -74,15 +80,24 @@ def render(dest: Path, *, git: bool = False, **answers: Any) -> Path:
 
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Render each set of answers once per session. Do not modify what it returns."""
-    cache: dict[tuple, Path] = {}
+    """Render each set of answers once per test run, shared by the pytest-xdist workers (the
+    first to ask renders it under a lock; the others wait and reuse it). Do not modify what it
+    returns."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pristine"
+    shared.mkdir(exist_ok=True)
 
     def get(**answers: Any) -> Path:
         key = tuple(sorted(answers.items()))
-        if key not in cache:
-            slug = re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(["p", *(str(v) for _, v in key)]))
-            cache[key] = render(tmp_path_factory.mktemp("pristine") / slug, **answers)
-        return cache[key]
+        slug = re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(["p", *(str(v) for _, v in key)]))
+        done = shared / slug / slug
+        with open(shared / f"{slug}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                partial = Path(tempfile.mkdtemp(dir=shared)) / slug
+                render(partial, **answers)
+                partial.parent.rename(done.parent)
+        return done
 
     return get
 
@@ -105,21 +120,83 @@ def run_script(
     check: bool = True,
     timeout: float = 600,
     env: dict[str, str | None] | None = None,
+    fresh: bool = False,
 ) -> subprocess.CompletedProcess:
-    """Run one of the project's scripts with this interpreter, in the project; `env` changes
-    the environment (None: unset)."""
+    """Run one of the project's scripts (`train.py --epochs 2`, or any .py file) in the project,
+    as `python SCRIPT ARGS` would; `env` changes the environment (None: unset).
+
+    Where the process boundary does not matter it runs in this test process (torch is already
+    imported: 1.5 s saved per run). With `fresh=True` (kills, faults that end the process, a
+    resume in a new process) it runs in a new process, forked from a server that has imported
+    torch already (tests/launcher.py). `python -c`/`-m` and a PYTHONPATH change (hiding a
+    package) start a new interpreter."""
     changed = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    result = subprocess.run(
-        [sys.executable, *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={k: v for k, v in changed.items() if v is not None},
-    )
+    environment = {k: v for k, v in changed.items() if v is not None}
+    if args[0].startswith("-") or "PYTHONPATH" in (env or {}):
+        result = subprocess.run(
+            [sys.executable, *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=environment,
+        )
+    elif fresh:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = launcher.start(Path(project), list(args), environment, Path(tmp) / "log")
+            code = started.wait(timeout)
+            out, err = started.output("stdout"), started.output("stderr")
+        result = subprocess.CompletedProcess(args, code, out, err)
+    else:
+        result = _run_in_process(project, list(args), env or {})
     if check:
         assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def _run_in_process(
+    project: Path, args: list[str], env: dict[str, str | None]
+) -> subprocess.CompletedProcess:
+    """`python SCRIPT ARGS` in this process: the project's modules imported afresh (and
+    forgotten afterwards), its folder as the working directory, sys.exit and uncaught
+    exceptions turned into the exit code and stderr a subprocess would give."""
+    import torch  # already imported by the tests that train
+
+    torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 gives a subprocess
+    project = Path(project).resolve()
+    script = (project / args[0]).resolve()
+    own = {p.stem for p in project.glob("*.py")} | {p.stem for p in script.parent.glob("*.py")}
+    saved = {"argv": sys.argv, "path": list(sys.path), "cwd": os.getcwd()}
+    saved_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__
+    saved_env = {k: os.environ.get(k) for k in env}
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    for name in own:
+        sys.modules.pop(name, None)
+    try:
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        os.chdir(project)
+        sys.argv = [str(args[0]), *args[1:]]
+        sys.path[:0] = [str(script.parent), str(project)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main = lambda: runpy.run_path(str(script), run_name="__main__")  # noqa: E731
+            code = launcher.exit_code(main, catch=Exception)  # Ctrl-C still stops the tests
+    finally:
+        os.chdir(saved["cwd"])
+        sys.argv, sys.path[:] = saved["argv"], saved["path"]
+        sys.dont_write_bytecode = saved_bytecode
+        for name in own:
+            sys.modules.pop(name, None)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def probe(project: Path, command: str, *args: str) -> dict[str, Any]:
@@ -138,6 +215,7 @@ RELIABILITY_LOG = "SCAFFOLD_RELIABILITY_LOG"
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the main process, before any worker starts
+        config.stash[STARTED] = time.monotonic()
         fd, path = tempfile.mkstemp(prefix="scaffold-reliability-", suffix=".jsonl")
         os.close(fd)
         os.environ[RELIABILITY_LOG] = path
@@ -165,10 +243,36 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             for key, value in json.loads(line).items():
                 totals[key] = totals.get(key, 0) + value
         path.unlink()
-    if not sum(outcomes.values()):
+    if sum(outcomes.values()):
+        terminalreporter.write_line(
+            f"reliability: {sum(outcomes.values())} tests, {outcomes['failed']} failed; "
+            f"{totals.get('kills', 0)} kills and {totals.get('interrupts', 0)} Ctrl-C survived; "
+            f"{totals.get('inputs', 0)} hostile inputs tried; lost {outcomes['failed']}"
+        )
+    budget_line(terminalreporter, config)
+
+
+# ---------------------------------------------------------------------------------------------
+# The time budget of the README's test command (`pytest -n 2`: the default suite on 2 cores).
+# A whole default run ends with one line against it; over budget it says so (a warning, not a
+# failure: a busy machine must not fail the suite). See README, "Keeping the suite fast".
+
+BUDGET_SECONDS = 8 * 60
+STARTED = pytest.StashKey[float]()
+
+
+def budget_line(terminalreporter: Any, config: pytest.Config) -> None:
+    whole = not config.option.keyword and config.option.markexpr == "not slow"
+    whole = whole and [Path(a).resolve() for a in config.args] in ([], [REPO / "tests"])
+    if not whole or STARTED not in config.stash:
         return
-    terminalreporter.write_line(
-        f"reliability: {sum(outcomes.values())} tests, {outcomes['failed']} failed; "
-        f"{totals.get('kills', 0)} kills and {totals.get('interrupts', 0)} Ctrl-C survived; "
-        f"{totals.get('inputs', 0)} hostile inputs tried; lost {outcomes['failed']}"
+    seconds = time.monotonic() - config.stash[STARTED]
+    workers = getattr(config.option, "numprocesses", None) or 1
+    line = (
+        f"time budget: {seconds / 60:.1f} of {BUDGET_SECONDS // 60} minutes for the default "
+        f"suite ({workers} worker{'s' if workers != 1 else ''}; the budget is for -n 2 on "
+        "2 cores)"
     )
+    if seconds > BUDGET_SECONDS:
+        line += " -- OVER BUDGET: see the slowest tests above and README 'Keeping the suite fast'"
+    terminalreporter.write_line(line, bold=seconds > BUDGET_SECONDS)

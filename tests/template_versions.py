@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from scaffold import history, store
+from tests import launcher
 
 REPO = Path(__file__).resolve().parent.parent
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -187,11 +189,17 @@ class Scaffold:
             "PYTHONPATH": str(self.site),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        code = "import sys; from scaffold.cli import main; sys.argv[0] = 'scaffold'; main()"
-        command = [sys.executable, *args] if raw else [sys.executable, "-c", code, *args]
-        result = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-        )
+        if raw:
+            result = subprocess.run(
+                [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True
+            )
+        else:  # a new process, forked from one that imported copier's dependencies already
+            code = "import sys; from scaffold.cli import main; sys.argv[0] = 'scaffold'; main()"
+            with tempfile.TemporaryDirectory() as tmp:
+                started = launcher.start(cwd, ["-c", code, *args], env, Path(tmp) / "log")
+                returncode = started.wait(300)
+                out, err = started.output("stdout"), started.output("stderr")
+            result = subprocess.CompletedProcess(["scaffold", *args], returncode, out, err)
         if check:
             assert result.returncode == 0, f"scaffold {args}:\n{result.stdout}\n{result.stderr}"
         return result

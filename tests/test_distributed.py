@@ -47,8 +47,10 @@ def test_two_processes_do_the_arithmetic_of_one(project) -> None:
 
 @pytest.mark.parametrize(
     "answers,epochs",
-    [({"task": "multiclass", "input": "tabular"}, "10"), ({"task": "image"}, "5")],
-    ids=["multiclass-tabular", "image"],
+    [
+        pytest.param({"task": "multiclass", "input": "tabular"}, "10", id="multiclass-tabular"),
+        pytest.param({"task": "image"}, "5", id="image", marks=pytest.mark.slow),
+    ],
 )
 def test_two_processes_match_one_and_load_in_one(project, answers, epochs) -> None:
     root = project(**answers)

@@ -138,7 +138,11 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 @needs_history
-@pytest.mark.parametrize("version", LEGACY)
+@pytest.mark.parametrize(
+    "version",
+    # 0.4.0's runs are also resumed by the team test below; 0.3.0 converts as 0.2.0 does
+    [v if v in ("0.2.0", "0.5.0") else pytest.param(v, marks=pytest.mark.slow) for v in LEGACY],
+)
 def test_old_runs_evaluate_predict_and_resume_after_an_update(tmp_path, version) -> None:
     root = render_release(tmp_path / "proj", version, task="multiclass")
     data = ["--data", mixed_table(root)] if version == "0.2.0" else []

@@ -109,7 +109,7 @@ def test_wandb_runs_offline(project) -> None:
     # No WANDB_MODE: the project's default (offline). An unreachable server, to be sure.
     env = {"WANDB_MODE": None, "WANDB_API_KEY": None, "WANDB_BASE_URL": "http://127.0.0.1:9"}
     flags = ["--epochs", "2", "--device", "cpu", "--tracker", "wandb", "--run-name", "r"]
-    result = run_script(root, "train.py", *flags, env=env, check=False)
+    result = run_script(root, "train.py", *flags, env=env, check=False, fresh=True)
     assert result.returncode == 0, result.stderr
     offline = list((root / "runs/r/wandb").glob("offline-run-*"))
     assert len(offline) == 1
@@ -123,10 +123,10 @@ def test_mlflow_logs_to_a_local_store_and_resume_continues_the_run(project) -> N
     root = project(task="regression", input="tabular")
     flags = ["--device", "cpu", "--tracker", "mlflow", "--patience", "0", "--run-name", "r"]
     env = {"MLFLOW_TRACKING_URI": None}  # the project's default: runs/mlflow.db
-    first = run_script(root, "train.py", "--epochs", "2", *flags, env=env, check=False)
+    first = run_script(root, "train.py", "--epochs", "2", *flags, env=env, check=False, fresh=True)
     assert first.returncode == 0, first.stderr
     resumed = run_script(
-        root, "train.py", "--epochs", "3", *flags, "--resume", env=env, check=False
+        root, "train.py", "--epochs", "3", *flags, "--resume", env=env, check=False, fresh=True
     )
     assert resumed.returncode == 0, resumed.stderr
     run_id = (root / "runs/r/mlflow_run_id.txt").read_text().strip()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -121,34 +120,83 @@ def test_an_error_in_the_middle_of_rendering_leaves_nothing(sandbox, monkeypatch
         assert tree(sandbox) == before, args  # no project, no answers file, no temp folder
 
 
-def test_ctrl_c_at_random_moments_leaves_a_whole_project_or_nothing(tmp_path: Path) -> None:
-    rng = random.Random(3)
-    outcomes = {"interrupted": 0, "finished": 0}
-    for attempt in range(8):
+# Runs `scaffold new` with a pause at one known point: the child writes MARKER and sleeps there,
+# and the test sends Ctrl-C only once the marker exists, so every interrupt lands in its window
+# however busy the machine is.
+PAUSING_CHILD = """
+import os, sys, time
+from pathlib import Path
+import copier._main, scaffold.cli, scaffold.render
+point, count = os.environ["PAUSE_AT"].split(":")
+seen = [0]
+def pause_at(name, function, when=lambda *args: True):
+    def paused(*args, **kwargs):
+        if name == point and when(*args):
+            seen[0] += 1
+            if seen[0] == int(count):
+                Path(os.environ["MARKER"]).write_text(name)
+                time.sleep(120)  # Ctrl-C arrives here; if it never does, the run finishes
+        return function(*args, **kwargs)
+    return paused
+copier._main.Worker._render_file = pause_at("file", copier._main.Worker._render_file)
+scaffold.render.run_git = pause_at("git", scaffold.render.run_git)
+scaffold.render._set_default_mode = pause_at("move", scaffold.render._set_default_mode)
+answers_text = lambda text, *_: isinstance(text, str) and "_src_path" in text
+scaffold.render.yaml.safe_load = pause_at("answers", scaffold.render.yaml.safe_load, answers_text)
+scaffold.cli.typer.echo = pause_at("echo", scaffold.cli.typer.echo)
+from scaffold.cli import main
+sys.argv = ["scaffold", "new", "proj", "--yes"]
+main()
+"""
+PAUSES = {
+    "file:1": "interrupted",  # the first file being rendered
+    "file:7": "interrupted",
+    "file:15": "interrupted",  # one of the last files (a tabular project has about 20)
+    "git:1": "interrupted",  # git init
+    "git:2": "interrupted",  # git add -A
+    "git:3": "interrupted",  # the initial commit
+    "move:1": "interrupted",  # the finished project, before it is moved into place
+    "answers:1": "finished",  # after the move: the project is whole and stays
+    "echo:1": "finished",  # printing "Created ..."
+}
+
+
+def interrupt_at(work: Path, pause: str) -> tuple[subprocess.Popen[str], str]:
+    marker = work.parent / f"{work.name}.paused"
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSING_CHILD],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PAUSE_AT": pause, "MARKER": str(marker)},
+    )
+    deadline = time.monotonic() + 300
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), f"{pause}: the child never reached its pause ({process.poll()})"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    return process, err
+
+
+def test_ctrl_c_at_every_stage_leaves_a_whole_project_or_nothing(tmp_path: Path) -> None:
+    outcomes: dict[str, str] = {}
+    for attempt, (pause, expected) in enumerate(PAUSES.items()):
         work = tmp_path / f"w{attempt}"
         work.mkdir()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scaffold", "new", "proj", "--yes"],
-            cwd=work,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(rng.uniform(0.3, 2.0))
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=120)
+        process, err = interrupt_at(work, pause)
         leftovers = [p.name for p in work.iterdir()]
-        if leftovers:  # it finished before the signal (or while exiting): a whole project
-            outcomes["finished"] += 1
+        outcomes[pause] = "finished" if leftovers else "interrupted"
+        assert process.returncode == 130, (pause, err)
+        said = "nothing was written" if expected == "interrupted" else "was already complete"
+        assert err.strip().startswith("scaffold: error: interrupted: "), (pause, err)
+        assert said in err and len(err.strip().splitlines()) == 1, (pause, err)
+        if leftovers:  # interrupted after the move: a whole project
             assert leftovers == ["proj"], leftovers
             root = work / "proj"
             assert (root / ".copier-answers.yml").is_file() and (root / "train.py").is_file()
             status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True)
             assert status.returncode == 0 and status.stdout == b""
-        else:
-            outcomes["interrupted"] += 1
-            assert process.returncode != 0
-            if process.returncode == 130:
-                assert err.strip() == "scaffold: error: interrupted: nothing was written"
-    assert outcomes["interrupted"] >= 3, outcomes
-    record(interrupts=outcomes["interrupted"])
+    assert outcomes == PAUSES
+    record(interrupts=sum(v == "interrupted" for v in outcomes.values()))
