@@ -13,7 +13,6 @@ import csv
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from sklearn import metrics as skm
 
 from tests import launcher
 from tests.conftest import COMBOS, probe, render, run_script
+
+HARNESS = Path(__file__).resolve().parent / "reliability" / "harness.py"
 
 FAST = ["--epochs", "3", "--batch-size", "16", "--device", "cpu", "--run-name", "t"]
 
@@ -143,12 +144,16 @@ def test_predict_writes_one_row_per_sample_with_names(project, task: str, input:
 
 
 def kill_after_first_checkpoint(root: Path, args: list[str], run_dir: Path) -> int:
-    """Start training in a new process, kill -9 it as soon as its first last.pt exists; return
-    that epoch."""
+    """Start training in a new process that waits right after its first save (the harness's
+    pause-after-save), kill -9 it there; return the saved epoch. The kill always lands after
+    the first checkpoint and before the second, however slowly the machine runs."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    process = launcher.start(root, ["train.py", *args], env, run_dir.parent / "cut-log")
+    command = [str(HARNESS), "pause-after-save:1", *args]
+    process = launcher.start(root, command, env, run_dir.parent / "cut-log")
     try:
-        while process.poll() is None and not (run_dir / "last.pt").exists():
+        deadline = time.monotonic() + 300
+        while not (run_dir / "last.pt").exists() and time.monotonic() < deadline:
+            assert process.poll() is None, process.output("stderr")
             time.sleep(0.005)
     finally:
         process.kill()
@@ -171,14 +176,8 @@ def test_resume_after_kill_matches_an_uninterrupted_run(
     root = project(**answers)
     args = ["--batch-size", "16", "--device", "cpu", "--epochs", "6", "--patience", "0", *extra]
     run_script(root, "train.py", *args, "--run-name", "straight")
-    for _ in range(5):  # on a loaded machine the kill may come too late: try again
-        stopped_at = kill_after_first_checkpoint(
-            root, [*args, "--run-name", "cut"], root / "runs/cut"
-        )
-        if stopped_at < 6:
-            break
-        shutil.rmtree(root / "runs/cut")
-    assert 1 <= stopped_at < 6
+    stopped_at = kill_after_first_checkpoint(root, [*args, "--run-name", "cut"], root / "runs/cut")
+    assert stopped_at == 1
     resumed = run_script(root, "train.py", "--resume", "--run-name", "cut", fresh=True)
     assert f"resuming runs/cut at epoch {stopped_at + 1}" in resumed.stdout
     a = torch.load(root / "runs/straight/last.pt", weights_only=True)

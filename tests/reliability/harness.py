@@ -1,6 +1,7 @@
 """Run a generated project's train.py with one injected fault (for the reliability tests).
 
     python harness.py exit-after-save:K [train.py flags]  # die (like kill -9) after save K
+    python harness.py pause-after-save:K [train.py flags] # wait after save K (for a real kill)
     python harness.py die-mid-save:K [train.py flags]     # die in the middle of writing save K
     python harness.py enospc-at-save:K [train.py flags]   # save K fails: no space left on device
     python harness.py nan-at-step:N [train.py flags]      # the model outputs NaN at step N
@@ -11,6 +12,7 @@ Run in the project folder; it imports the project's own modules, as train.py doe
 import errno
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
@@ -24,15 +26,17 @@ limit = int(count)
 sys.argv = ["train.py", *sys.argv[2:]]
 calls = 0
 
-if fault == "exit-after-save":
+if fault in ("exit-after-save", "pause-after-save"):
     real_save = train.save_checkpoint
 
     def save_then_die(*args, **kwargs):
         global calls
         real_save(*args, **kwargs)
         calls += 1
-        if calls == limit:
+        if calls == limit and fault == "exit-after-save":
             os._exit(137)
+        if calls == limit:  # the test kills it here: a kill -9 right after a save, every time
+            time.sleep(3600)
 
     train.save_checkpoint = save_then_die
 
