@@ -214,6 +214,7 @@ def main() -> None:
         print("  " + line)
     worst = min(ratios)
     verdict = "PASS" if worst >= args.target else "BELOW TARGET"
+    verdict = "smoke run, no verdict" if args.smoke else verdict
     print(f"  worst ratio {worst:.2f} (target >= {args.target}): {verdict}")
 
 

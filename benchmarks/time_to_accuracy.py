@@ -195,7 +195,7 @@ def format_row(cells: tuple[str, ...]) -> str:
     ).rstrip()
 
 
-def result_row(r: Result) -> tuple[str, ...]:
+def result_row(r: Result, smoke: bool = False) -> tuple[str, ...]:
     return (
         r.example,
         r.metric,
@@ -203,7 +203,7 @@ def result_row(r: Result) -> tuple[str, ...]:
         f"{r.baseline:.4f}",
         f"{r.train_seconds:.1f}",
         f"{r.fit_seconds:.2f}",
-        "PASS" if r.passed else "FAIL",
+        "-" if smoke else "PASS" if r.passed else "FAIL",
     )
 
 
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(format_row((example, "-", "-", "-", "-", "-", "ERROR")), flush=True)
                 continue
             results.append(result)
-            print(format_row(result_row(result)), flush=True)
+            print(format_row(result_row(result, args.smoke)), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -264,13 +264,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {example}: {error}", file=sys.stderr)
     failed = [r.example for r in results if not r.passed] + list(errors)
     passed = sum(r.passed for r in results)
-    print(
-        f"\n{passed}/{len(results) + len(errors)} examples match or beat the scikit-learn "
+    verdict = (
+        f"{passed}/{len(results) + len(errors)} examples match or beat the scikit-learn "
         f"baseline in {total:.0f}s"
+    )
+    if args.smoke:  # one epoch: the figures only show that every step still runs
+        verdict, failed = (
+            f"smoke run of {len(results)} example(s) in {total:.0f}s, no verdict",
+            list(errors),
+        )
+    print(
+        f"\n{verdict}"
         + (f"; failed: {', '.join(failed)}" if failed else "")
         + (f"; projects kept in {root}" if args.keep else "")
     )
-    return 1 if errors or (failed and not args.smoke) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
