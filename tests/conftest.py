@@ -79,25 +79,39 @@ def render(dest: Path, *, git: bool = False, **answers: Any) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Render each set of answers once per test run, shared by the pytest-xdist workers (the
-    first to ask renders it under a lock; the others wait and reuse it). Do not modify what it
-    returns."""
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str, Callable[[Path], None]], Path]:
+    """`shared(name, make)`: the folder NAME that `make(folder)` fills, made once per test run
+    for all pytest-xdist workers (the first to ask makes it under a lock; the others wait and
+    reuse it). Do not modify what it returns."""
     base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pristine"
-    shared.mkdir(exist_ok=True)
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    root.mkdir(exist_ok=True)
 
-    def get(**answers: Any) -> Path:
-        key = tuple(sorted(answers.items()))
-        slug = re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(["p", *(str(v) for _, v in key)]))
-        done = shared / slug / slug
-        with open(shared / f"{slug}.lock", "w") as lock:
+    def get(name: str, make: Callable[[Path], None]) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+        done = root / slug / slug
+        with open(root / f"{slug}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not done.exists():
-                partial = Path(tempfile.mkdtemp(dir=shared)) / slug
-                render(partial, **answers)
+                partial = Path(tempfile.mkdtemp(dir=root)) / slug
+                make(partial)
                 partial.parent.rename(done.parent)
         return done
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def pristine(shared: Callable[[str, Callable[[Path], None]], Path]) -> Callable[..., Path]:
+    """Render each set of answers once per test run, shared by the pytest-xdist workers. Do
+    not modify what it returns."""
+
+    def get(**answers: Any) -> Path:
+        key = sorted(answers.items())
+        name = "-".join(["p", *(str(v) for _, v in key)])
+        return shared(name, lambda dest: render(dest, **answers))
 
     return get
 
@@ -128,11 +142,11 @@ def run_script(
     Where the process boundary does not matter it runs in this test process (torch is already
     imported: 1.5 s saved per run). With `fresh=True` (kills, faults that end the process, a
     resume in a new process) it runs in a new process, forked from a server that has imported
-    torch already (tests/launcher.py). `python -c`/`-m` and a PYTHONPATH change (hiding a
-    package) start a new interpreter."""
+    torch already (tests/launcher.py), as `python -c CODE` and `python -m MODULE` (torchrun)
+    do. A PYTHONPATH change (hiding a package) starts a new interpreter."""
     changed = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     environment = {k: v for k, v in changed.items() if v is not None}
-    if args[0].startswith("-") or "PYTHONPATH" in (env or {}):
+    if "PYTHONPATH" in (env or {}):
         result = subprocess.run(
             [sys.executable, *args],
             cwd=project,
@@ -141,10 +155,14 @@ def run_script(
             timeout=timeout,
             env=environment,
         )
-    elif fresh:
+    elif fresh or args[0] in ("-c", "-m"):
         with tempfile.TemporaryDirectory() as tmp:
             started = launcher.start(Path(project), list(args), environment, Path(tmp) / "log")
-            code = started.wait(timeout)
+            try:
+                code = started.wait(timeout)
+            except TimeoutError:
+                started.kill()
+                raise
             out, err = started.output("stdout"), started.output("stderr")
         result = subprocess.CompletedProcess(args, code, out, err)
     else:

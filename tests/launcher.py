@@ -72,9 +72,9 @@ class Started:
 
 
 def start(cwd: Path, args: list[str], env: dict[str, str], log: Path) -> Started:
-    """`python ARGS` (`SCRIPT ARGS` or `-c CODE ARGS`) in `cwd` with exactly the environment
-    `env` (PYTHONPATH and PYTHONDONTWRITEBYTECODE included); its stdout and stderr go to
-    LOG.stdout and LOG.stderr."""
+    """`python ARGS` (`SCRIPT ARGS`, `-c CODE ARGS` or `-m MODULE ARGS`) in `cwd` with exactly
+    the environment `env` (PYTHONPATH and PYTHONDONTWRITEBYTECODE included); its stdout and
+    stderr go to LOG.stdout and LOG.stderr."""
     process = context().Process(target=_child, args=(str(cwd), list(args), dict(env), str(log)))
     process.start()
     return Started(process, Path(log))
@@ -92,20 +92,29 @@ def _child(cwd: str, args: list[str], env: dict[str, str], log: str) -> None:
         os.close(file)
     sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    command = None
     if args[0] == "-c":  # as the interpreter sets it up: '' first, then PYTHONPATH
         command, sys.argv = args[1], ["-c", *args[2:]]
         sys.path[:0] = ["", *extra]
+
+        def main() -> None:
+            exec(compile(command, "<string>", "exec"), {"__name__": "__main__"})
+
+    elif args[0] == "-m":  # the working directory first; runpy sets sys.argv[0] to the file
+        module, sys.argv = args[1], ["-m", *args[2:]]
+        sys.path[:0] = [cwd, *extra]
+
+        def main() -> None:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+
     else:
         script = Path(args[0]).resolve()
         sys.argv = list(args)
         sys.path[:0] = [str(script.parent), *extra, cwd]
-    if command is not None:
-        code = exit_code(
-            lambda: exec(compile(command, "<string>", "exec"), {"__name__": "__main__"})
-        )
-    else:
-        code = exit_code(lambda: runpy.run_path(str(script), run_name="__main__"))
+
+        def main() -> None:
+            runpy.run_path(str(script), run_name="__main__")
+
+    code = exit_code(main)
     atexit._run_exitfuncs()  # as at a normal interpreter exit (trackers finishing their runs)
     sys.stdout.flush()
     sys.stderr.flush()

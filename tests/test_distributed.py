@@ -9,6 +9,7 @@ validation loss agrees within 10 % and the main metric within 0.1.
 """
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,13 +33,32 @@ def torchrun(project: Path, *args: str, check: bool = True) -> subprocess.Comple
     return run_script(project, *TORCHRUN, *args, check=check, env={"OMP_NUM_THREADS": "1"})
 
 
-def test_two_processes_do_the_arithmetic_of_one(project) -> None:
-    root = project(task="multiclass", input="tabular")
-    flags = ["--epochs", "6", "--device", "cpu", "--tracker", "none", "--dropout", "0"]
-    run_script(root, "train.py", *flags, "--run-name", "one")
-    result = torchrun(root, "train.py", *flags, "--run-name", "two")
-    assert "device cpu x 2 processes" in result.stdout
-    one, two = load(root / "runs/one/last.pt"), load(root / "runs/two/last.pt")
+# One two-process run (dropout off, a checkpoint at every step), made once per test run and
+# read by the three tests below; each works in its own copy of the project.
+FLAGS = ["--epochs", "3", "--device", "cpu", "--tracker", "none", "--batch-size", "32"]
+FLAGS += ["--checkpoint-every", "1", "--dropout", "0"]
+
+
+@pytest.fixture
+def with_two_process_run(shared, pristine, tmp_path: Path) -> Path:
+    """A copy of a multiclass tabular project holding runs/whole, trained under torchrun with
+    FLAGS (its output in runs/whole.stdout)."""
+
+    def make(dest: Path) -> None:
+        shutil.copytree(pristine(task="multiclass", input="tabular"), dest)
+        result = torchrun(dest, "train.py", *FLAGS, "--run-name", "whole")
+        (dest / "runs/whole.stdout").write_text(result.stdout)
+
+    root = tmp_path / "proj"
+    shutil.copytree(shared("torchrun-whole", make), root)
+    return root
+
+
+def test_two_processes_do_the_arithmetic_of_one(with_two_process_run: Path) -> None:
+    root = with_two_process_run
+    assert "device cpu x 2 processes" in (root / "runs/whole.stdout").read_text()
+    run_script(root, "train.py", *FLAGS, "--run-name", "one")
+    one, two = load(root / "runs/one/last.pt"), load(root / "runs/whole/last.pt")
     for name, weights in one["model"].items():
         assert torch.allclose(weights, two["model"][name], atol=1e-5), name
     assert two["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
@@ -101,19 +121,16 @@ def test_each_process_gets_its_distributed_sampler_share(pristine) -> None:
     assert one["ours"] == [one["plain"]]  # one process: a plain shuffle seeded by seed + epoch
 
 
-def test_resume_of_a_two_process_run_is_exact(project) -> None:
-    root = project(task="multiclass", input="tabular")
-    flags = ["--epochs", "3", "--device", "cpu", "--tracker", "none", "--batch-size", "32"]
-    flags += ["--checkpoint-every", "1"]
-    torchrun(root, "train.py", *flags, "--run-name", "whole")
+def test_resume_of_a_two_process_run_is_exact(with_two_process_run: Path) -> None:
+    root = with_two_process_run
     # Process 0 dies right after its 6th save (mid-epoch 2); torchrun stops process 1.
     died = torchrun(
-        root, str(HARNESS), "exit-after-save:6", *flags, "--run-name", "cut", check=False
+        root, str(HARNESS), "exit-after-save:6", *FLAGS, "--run-name", "cut", check=False
     )
     assert died.returncode != 0
     cut = load(root / "runs/cut/last.pt")
     assert cut["epoch"] == 1 and cut["progress"]["step"] > 0 and len(cut["rng"]) == 2
-    resumed = torchrun(root, "train.py", *flags, "--run-name", "cut", "--resume")
+    resumed = torchrun(root, "train.py", *FLAGS, "--run-name", "cut", "--resume")
     assert "resuming" in resumed.stdout and "step" in resumed.stdout
     assert_same_training_state(root / "runs/whole/last.pt", root / "runs/cut/last.pt")
     whole, again = load(root / "runs/whole/last.pt"), load(root / "runs/cut/last.pt")
@@ -122,13 +139,12 @@ def test_resume_of_a_two_process_run_is_exact(project) -> None:
     assert rows == metric_rows(root / "runs/cut") and len(rows) == 3
 
 
-def test_resume_on_another_number_of_processes_says_so(project) -> None:
-    root = project(task="multiclass", input="tabular")
-    flags = ["--device", "cpu", "--tracker", "none"]
-    torchrun(root, "train.py", "--epochs", "1", *flags, "--run-name", "r")
-    result = run_script(root, "train.py", "--epochs", "2", *flags, "--run-name", "r", "--resume")
+def test_resume_on_another_number_of_processes_says_so(with_two_process_run: Path) -> None:
+    root = with_two_process_run
+    flags = [*FLAGS, "--epochs", "4", "--run-name", "whole", "--resume"]
+    result = run_script(root, "train.py", *flags)
     assert "note: saved by 2 process(es), continuing on 1" in result.stdout
-    assert load(root / "runs/r/last.pt")["epoch"] == 2
+    assert load(root / "runs/whole/last.pt")["epoch"] == 4
 
 
 def test_a_batch_size_that_does_not_split_is_one_error_line(project) -> None:

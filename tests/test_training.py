@@ -260,14 +260,7 @@ def test_every_option_value_trains(project, answers: dict) -> None:
 )
 def test_generated_project_own_tests_pass(project, task: str, input: str) -> None:
     root = project(task=task, input=input)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_script(root, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
     assert "6 passed" in result.stdout
 
 

@@ -124,9 +124,14 @@ def test_an_error_in_the_middle_of_rendering_leaves_nothing(sandbox, monkeypatch
 # and the test sends Ctrl-C only once the marker exists, so every interrupt lands in its window
 # however busy the machine is.
 PAUSING_CHILD = """
-import os, sys, time
+import faulthandler, os, signal, sys, time
 from pathlib import Path
 import copier._main, scaffold.cli, scaffold.render
+faulthandler.register(signal.SIGUSR1)  # the test asks where a child stuck after Ctrl-C is
+# Ctrl-C as in a terminal. A process started while another thread of the test process was in
+# system() inherits SIGINT ignored (seen once in 4 full runs), and Python then never raises
+# KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 point, count = os.environ["PAUSE_AT"].split(":")
 seen = [0]
 def pause_at(name, function, when=lambda *args: True):
@@ -135,7 +140,10 @@ def pause_at(name, function, when=lambda *args: True):
             seen[0] += 1
             if seen[0] == int(count):
                 Path(os.environ["MARKER"]).write_text(name)
-                time.sleep(120)  # Ctrl-C arrives here; if it never does, the run finishes
+                # Ctrl-C arrives here (if it never does, the run finishes). Short sleeps: a
+                # signal handled just before one starts takes effect when it returns.
+                for _ in range(1200):
+                    time.sleep(0.1)
         return function(*args, **kwargs)
     return paused
 copier._main.Worker._render_file = pause_at("file", copier._main.Worker._render_file)
@@ -176,7 +184,16 @@ def interrupt_at(work: Path, pause: str) -> tuple[subprocess.Popen[str], str]:
         time.sleep(0.02)
     assert marker.exists(), f"{pause}: the child never reached its pause ({process.poll()})"
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    try:
+        _, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        signals = Path(f"/proc/{process.pid}/status").read_text().splitlines()
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        _, err = process.communicate()
+        state = [line for line in signals if line.startswith("Sig")]
+        raise AssertionError(f"{pause}: still running 120 s after Ctrl-C; {state}\n{err}") from None
     return process, err
 
 
