@@ -7,9 +7,9 @@ context, and asks git for `core.fileMode` (a process each); an update renders th
 four times. `faster_copier()` returns a string without Jinja markup as it is (what Jinja would
 render), renders each other path part once per render of the template, compiles each string
 once per Jinja environment, and asks git once per destination. Measured on 2 cores:
-`scaffold new --task image` 5.1 s -> 3.0 s, `scaffold update` 5.6 s -> 4.3 s. If copier's
-internals change, the patches step aside (each is applied only where the attribute it wraps
-exists) and copier runs as it is.
+`scaffold new --task image` 5.1 s -> 3.2 s (the compile and git caches), `scaffold update` of
+an image project 8.5 s -> 6.9 s (the rest). If copier's internals change, the patches step
+aside (each is applied only where the attribute it wraps exists) and copier runs as it is.
 """
 
 from __future__ import annotations
