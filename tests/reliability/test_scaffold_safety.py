@@ -187,7 +187,8 @@ def interrupt_at(work: Path, pause: str) -> tuple[subprocess.Popen[str], str]:
     try:
         _, err = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
-        signals = Path(f"/proc/{process.pid}/status").read_text().splitlines()
+        status = Path(f"/proc/{process.pid}/status")  # Linux: which signals it ignores
+        signals = status.read_text().splitlines() if status.exists() else []
         process.send_signal(signal.SIGUSR1)
         time.sleep(1)
         process.kill()
