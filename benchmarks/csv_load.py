@@ -2,10 +2,10 @@
 
 Writes a 1,000,000-row x 20-column numeric CSV (19 float features and a float target), renders
 a tabular regression project and, in a fresh process, times the project's own
-`load_splits(Config(data=..., target=[...]))` (read, type the columns, fit the statistics on
-the training split, transform, split into tensors). Peak memory is the process's peak resident
-size (ru_maxrss) minus its size after the imports, compared with the float32 size of the
-data (rows x columns x 4 bytes). Target: at most 3x.
+`load_data` + `Preprocessing.fit` + `Preprocessing.dataset` (steps 1-3: read, split, type the
+columns, fit the statistics on the training split, transform each split into tensors). Peak
+memory is the process's peak resident size (ru_maxrss) minus its size after the imports,
+compared with the float32 size of the data (rows x columns x 4 bytes). Target: at most 3x.
 
     python benchmarks/csv_load.py              # about 30 s
     python benchmarks/csv_load.py --rows 200000
@@ -34,21 +34,25 @@ import json, resource, sys, time
 sys.path.insert(0, ".")
 import numpy, pandas, torch
 from config import Config
-from data_loader import load_splits
+from data_loader import load_data
+from preprocessing import Preprocessing
 
 def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 before = rss_mib()
 start = time.perf_counter()
-data = load_splits(Config(data=sys.argv[1], target=["target"]))
+cfg = Config(data=sys.argv[1], target=["target"])
+data = load_data(cfg)
+preprocessing = Preprocessing.fit(data.train, cfg)
+sets = [preprocessing.dataset(part) for part in (data.train, data.val, data.test)]
 seconds = time.perf_counter() - start
 print(json.dumps({
     "seconds": seconds,
     "baseline_mib": before,
     "peak_mib": rss_mib(),
-    "rows": len(data.train) + len(data.val) + len(data.test),
-    "features": data.features.size,
+    "rows": sum(map(len, sets)),
+    "features": preprocessing.size,
 }))
 """
 
@@ -87,7 +91,7 @@ def main() -> None:
     m = json.loads(result.stdout.strip().splitlines()[-1])
     array_mib = args.rows * args.columns * 4 / 2**20
     used = m["peak_mib"] - m["baseline_mib"]
-    print(f"load_splits: {m['seconds']:.2f} s for {m['rows']:,} rows, {m['features']} features")
+    print(f"steps 1-3: {m['seconds']:.2f} s for {m['rows']:,} rows, {m['features']} features")
     print(
         f"peak memory: {used:.0f} MiB above the {m['baseline_mib']:.0f} MiB after imports "
         f"= {used / array_mib:.2f}x the float32 array ({array_mib:.0f} MiB); target <= 3x: "

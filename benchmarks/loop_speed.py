@@ -5,7 +5,8 @@ data_loader.py, and measures training samples/s on in-memory data for three loop
 the model, loss and optimizer (the project's make_optimizer: fused AdamW):
 
     floor      forward + backward + step over pre-made batches: no batching cost at all
-    generated  the project's train_one_epoch (shuffled index slicing, loss kept on the device)
+    generated  the project's train_loader (make_loader: shuffled index slicing) and
+               train_one_epoch (loss kept on the device, NaN guard, progress bar)
     classic    DataLoader(TensorDataset(x, y), shuffle=True), loss.item() every step
 
 Workloads (the issue's): an MLP 32-256-256-10 on 200,000 rows at batch 512 and 64, and the
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
 
@@ -39,7 +41,19 @@ sys.path.insert(0, str(REPO))
 
 from scaffold.render import create_project  # noqa: E402
 
-PROJECT_MODULES = ["config", "utils", "task", "data_loader", "model", "train"]
+PROJECT_MODULES = [
+    "utils",
+    "config",
+    "task",
+    "distributed",
+    "data_files",
+    "data_loader",
+    "preprocessing",
+    "model",
+    "checkpoints",
+    "run_state",
+    "train",
+]
 
 
 def load_project(dest: Path, answers: dict[str, str]) -> dict[str, ModuleType]:
@@ -87,7 +101,6 @@ def measure(
     """Fastest-epoch and median-epoch samples/s of the three loops on (x, y)."""
     cfg = p["config"].Config.from_dict(cfg_overrides)
     device = torch.device("cpu")
-    split = p["data_loader"].Split(x, y)
     criterion = nn.CrossEntropyLoss()
 
     def setup() -> tuple[nn.Module, torch.optim.Optimizer]:
@@ -102,25 +115,26 @@ def measure(
     ]
     loader = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True)
     scaler = torch.amp.GradScaler("cuda", enabled=False)
-    procs = p["train"].Processes(device=device)  # one process
+    procs = p["distributed"].Processes(device=device)  # one process
     floor_model, floor_opt = setup()
     gen_model, gen_opt = setup()
     classic_model, classic_opt = setup()
+    train_loader = p["data_loader"].make_loader(
+        TensorDataset(x, y), cfg.batch_size, procs, shuffle=True, seed=cfg.seed
+    )
+    stopper = p["utils"].EarlyStopping(0)
+    state = p["run_state"].RunState(cfg, procs, gen_model, gen_opt, None, scaler, stopper, None, {})
+
+    def generated_epoch(epoch: int) -> None:
+        train_loader.set_epoch(epoch)
+        p["train"].train_one_epoch(
+            gen_model, train_loader, criterion, gen_opt, scaler, nullcontext(), state
+        )
+        state.epoch_done(0.0, {})
+
     runners: dict[str, Callable[[int], object]] = {
         "floor": lambda e: floor_epoch(floor_model, criterion, floor_opt, premade),
-        "generated": lambda e: p["train"].train_one_epoch(
-            gen_model,
-            split,
-            criterion,
-            gen_opt,
-            scaler,
-            None,
-            cfg,
-            e,
-            procs,
-            {"step": 0, "loss_sum": 0.0},
-            lambda: None,
-        ),
+        "generated": generated_epoch,
         "classic": lambda e: classic_epoch(classic_model, criterion, classic_opt, loader),
     }
 

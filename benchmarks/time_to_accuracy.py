@@ -89,15 +89,19 @@ def fit_baseline(out: Path) -> None:
     # The project's own modules, found through the working directory.
     task = importlib.import_module("task")
     config = importlib.import_module("config")
-    data = importlib.import_module("data_loader").load_splits(config.Config())
+    cfg = config.Config()
+    splits = importlib.import_module("data_loader").load_data(cfg)
+    preprocessing = importlib.import_module("preprocessing").Preprocessing.fit(splits.train, cfg)
+    train_set, test_set = preprocessing.dataset(splits.train), preprocessing.dataset(splits.test)
+    targets = preprocessing.targets
 
     def features(x: torch.Tensor) -> np.ndarray:
         if x.dtype == torch.uint8:  # images (N, C, H, W)
             return x.flatten(1).double().div(255).numpy()
         return x.double().numpy()
 
-    x_train, x_test = features(data.train.x), features(data.test.x)
-    y_train = data.train.y.numpy()
+    (x_train, y_train), (x_test, y_test) = train_set.tensors, test_set.tensors
+    x_train, x_test, y_train = features(x_train), features(x_test), y_train.numpy()
     if task.MAIN_METRIC == "r2":  # regression: y is standardized (N, T)
         model: Any = Ridge()
     elif y_train.ndim == 1:  # multiclass: class index (N,)
@@ -119,8 +123,8 @@ def fit_baseline(out: Path) -> None:
     outputs = torch.as_tensor(scores, dtype=torch.float32)
     if outputs.ndim == 1:
         outputs = outputs.unsqueeze(1)  # (N,) -> (N, 1): one target or one positive logit
-    pred, probs = task.predict(outputs, data.targets)
-    metrics = task.compute_metrics(data.test.y, pred, probs, data.targets)
+    pred, probs = task.predict(outputs, targets)
+    metrics = task.metrics_from_state(task.metric_state(y_test, pred, probs, targets), targets)
     result = {"metric": task.MAIN_METRIC, "value": metrics[task.MAIN_METRIC]}
     out.write_text(json.dumps({**result, "fit_seconds": fit_seconds}))
 

@@ -186,8 +186,7 @@ def new(
         if note:
             typer.echo(f"note: {note}", err=True)
         typer.echo(
-            f"Next:\n  cd {target}\n  pip install '.[dev,plots]'\n"
-            "  python train.py && python eval.py"
+            f"Next:\n  cd {target}\n  pip install '.[dev]'\n" "  python train.py && python eval.py"
         )
     except KeyboardInterrupt:
         _fail(f"interrupted: the project {target} was already complete", 130)

@@ -17,11 +17,54 @@ sys.path.insert(0, str(Path.cwd()))
 
 import task  # noqa: E402
 import torch  # noqa: E402
+from checkpoints import load_checkpoint  # noqa: E402
 from config import Config  # noqa: E402
-from data_loader import load_splits  # noqa: E402
-from model import build_model, model_args  # noqa: E402
+from data_loader import load_data, make_loader  # noqa: E402
+from distributed import Processes  # noqa: E402
+from model import build_model, model_kwargs  # noqa: E402
+from preprocessing import Preprocessing  # noqa: E402
 from torch import nn  # noqa: E402
-from utils import collect_logits, load_checkpoint  # noqa: E402
+from utils import collect_logits  # noqa: E402
+
+
+class Split:
+    """A split's tensors, as the probes use them."""
+
+    def __init__(self, dataset) -> None:
+        self.x, self.y = dataset.tensors
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def inputs(self, batch_size: int):
+        return self.x.split(batch_size)
+
+
+class Data:
+    """The project's steps 1-3 for the probes: train/val/test tensors and the targets."""
+
+    def __init__(self, cfg: Config, saved: dict | None = None) -> None:
+        splits = load_data(cfg, saved)
+        if saved is None:
+            self.preprocessing = Preprocessing.fit(splits.train, cfg)
+        else:
+            self.preprocessing = Preprocessing.from_state_dict(saved)
+        self.targets = self.preprocessing.targets
+        for part in ("train", "val", "test"):
+            setattr(self, part, Split(self.preprocessing.dataset(getattr(splits, part))))
+
+    def input_args(self) -> dict:
+        return self.preprocessing.input_args()
+
+
+def load_splits(cfg: Config, saved: dict | None = None) -> Data:
+    return Data(cfg, saved)
+
+
+def compute_metrics(y, pred, probs, targets) -> dict:
+    return task.metrics_from_state(task.metric_state(y, pred, probs, targets), targets)
+
 
 ACTIVATIONS = (nn.Softmax, nn.LogSoftmax, nn.Sigmoid, nn.Softmin, nn.Tanh)
 
@@ -29,7 +72,7 @@ ACTIVATIONS = (nn.Softmax, nn.LogSoftmax, nn.Sigmoid, nn.Softmin, nn.Tanh)
 def wiring() -> dict:
     cfg = Config()
     data = load_splits(cfg)
-    model = build_model(**model_args(cfg, data.input_args(), len(data.targets.names)))
+    model = build_model(**model_kwargs(cfg, data.input_args(), len(data.targets.names)))
     criterion = task.make_loss(cfg, data.targets, data.train.y)
     model.eval()
     with torch.no_grad():
@@ -79,7 +122,6 @@ def predictions(run_dir: str) -> dict:
 def validate(run_dir: str) -> dict:
     """Redo last.pt's validation in this one process, with train.py's own evaluate()."""
     import train
-    from distributed import Processes
 
     checkpoint = load_checkpoint(Path(run_dir) / "last.pt")
     cfg = Config.from_dict(checkpoint["config"])
@@ -87,7 +129,8 @@ def validate(run_dir: str) -> dict:
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
     criterion = task.make_loss(cfg, data.targets, data.train.y)
-    loss, metrics = train.evaluate(model, data.val, criterion, data, cfg, Processes())
+    loader = make_loader(data.val.dataset, cfg.batch_size, Processes())
+    loss, metrics = train.evaluate(model, loader, criterion, data.targets, Processes())
     return {
         "saved": {"val_loss": checkpoint["val_loss"], "val_metrics": checkpoint["val_metrics"]},
         "redone": {"val_loss": loss, "val_metrics": metrics},
@@ -102,10 +145,10 @@ def shares() -> dict:
     torch.manual_seed(0)
     cfg = Config()
     data = load_splits(cfg)
-    model = build_model(**model_args(cfg, data.input_args(), len(data.targets.names)))
+    model = build_model(**model_kwargs(cfg, data.input_args(), len(data.targets.names)))
     logits = collect_logits(model, data.train.inputs(256)) + torch.randn(len(data.train), 1)
     pred, probs = task.predict(logits, data.targets)
-    whole = task.compute_metrics(data.train.y, pred, probs, data.targets)
+    whole = compute_metrics(data.train.y, pred, probs, data.targets)
     states = []
     for index in (
         torch.arange(0, 10),
@@ -126,7 +169,7 @@ def shares() -> dict:
 
 
 def sampler(n: str, world: str) -> dict:
-    from data_loader import epoch_sampler
+    from data_files import epoch_sampler
     from torch.utils.data import DistributedSampler
 
     n_, w = int(n), int(world)

@@ -32,7 +32,7 @@ JUNK = shutil.ignore_patterns("__pycache__", "*.pyc")
 CURRENT = re.search(r'__version__ = "(.*)"', (REPO / "scaffold/__init__.py").read_text())[1]
 
 # The scripted template changes of v2, and how each shows in a rendered project.
-CHANGED_LINE = ('checkpoints in {run_dir}/")', 'checkpoints saved in {run_dir}/")')
+CHANGED_LINE = ('checkpoints in {run.run_dir}/")', 'checkpoints saved in {run.run_dir}/")')
 NEW_KEY = '    grad_clip: float = setting(0.0, "clip the gradient norm to this value (0 = off)")\n'
 NEW_FILE = ("NOTES.md", "# Notes\n\n- Template 2: gradient clipping setting.\n")
 REMOVED_FILE = "data/README.md"
@@ -45,7 +45,7 @@ def v2_changes(template: Path) -> None:
     """A changed line in train.py, a new config key, a new file, a removed file and a renamed
     function."""
     project = template / "templates" / "project"
-    train = project / "train.py.jinja"
+    train = project / "train.py"
     text = train.read_text()
     assert text.count(CHANGED_LINE[0]) == 1
     train.write_text(text.replace(*CHANGED_LINE))

@@ -13,7 +13,7 @@ from tests.conftest import REPO
 BENCHMARKS = {
     "loop_speed.py": ["summary", "x floor"],
     "time_to_accuracy.py": ["multiclass", "accuracy"],
-    "csv_load.py": ["load_splits:", "peak memory:"],
+    "csv_load.py": ["steps 1-3:", "peak memory:"],
     "ddp_speed.py": ["MLP, 2,000 rows", "CNN, 300 16x16 images"],
 }
 

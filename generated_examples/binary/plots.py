@@ -1,8 +1,8 @@
-"""Figures of a run, as PNG files in its folder: history.png (train.py), and the test
-confusion matrix or predicted-vs-true scatter (eval.py).
+"""Figures of a run, as PNG files in its folder: history.png (train.py), and eval.py's confusion
+matrix of the test set.
 
-matplotlib is optional (pip install matplotlib): without it each function prints a one-line
-note, draws nothing and returns False.
+matplotlib comes with the project's install; where it is missing each function prints a
+one-line note, draws nothing and returns False.
 """
 
 from pathlib import Path
@@ -66,26 +66,6 @@ def confusion_matrices(
             for (i, j), count in np.ndenumerate(counts):
                 dark = count > counts.max() / 2
                 axes.text(j, i, count, ha="center", va="center", color="w" if dark else "k")
-    save(plt, figure, path)
-    return True
-
-
-def predicted_vs_true(true: np.ndarray, pred: np.ndarray, names: list[str], path: Path) -> bool:
-    """One scatter panel per target column (N, T): a perfect model puts every point on the
-    dashed diagonal."""
-    plt = pyplot()
-    if plt is None:
-        return False
-    figure, panels = plt.subplots(
-        1, len(names), figsize=(4.5 * len(names), 4.5), squeeze=False, layout="constrained"
-    )
-    for i, (axes, name) in enumerate(zip(panels[0], names, strict=True)):
-        axes.scatter(true[:, i], pred[:, i], s=12, alpha=0.6)
-        both = np.concatenate([true[:, i], pred[:, i]])
-        low, high = both.min(), both.max()
-        axes.plot([low, high], [low, high], "k--", linewidth=1)
-        axes.set(xlabel=f"true {name}", ylabel=f"predicted {name}", title=name)
-        axes.grid(alpha=0.3)
     save(plt, figure, path)
     return True
 

@@ -90,12 +90,6 @@ def roc_auc(y: np.ndarray, scores: np.ndarray) -> float | None:
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def compute_metrics(
-    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
-) -> dict[str, Any]:
-    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
-
-
 # Under torchrun each process scores its share of the samples: metric_state() reduces them to
 # counts that add up across processes, and metrics_from_state() turns the totals into metrics.
 # ROC-AUC ranks every score against every other, so the scores are gathered, not summed.

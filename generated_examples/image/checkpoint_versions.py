@@ -1,7 +1,7 @@
 """Which template release wrote a checkpoint, and checkpoints of earlier releases in this one's
 format, so that runs trained before a `scaffold update` still evaluate, predict and resume.
 
-utils.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
+checkpoints.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
 
     0.6.0  records template_version (earlier ones are recognised by their contents)
     0.5.0  rng: a list with one {"torch", "cuda"} per process (torchrun)
@@ -16,7 +16,7 @@ format: settings were only ever added, and Config.from_dict gives missing ones t
 from typing import Any
 
 # This project's template release (scaffold update changes it); every checkpoint records it.
-TEMPLATE_VERSION = "0.6.0"
+TEMPLATE_VERSION = "0.7.0"
 
 
 class OldCheckpointError(ValueError):

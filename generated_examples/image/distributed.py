@@ -39,6 +39,20 @@ class Processes:
         """Process 0: the one that prints and writes files."""
         return self.rank == 0
 
+    def share_of_batch(self, batch_size: int) -> int:
+        """The samples of an optimizer step that each process computes."""
+        if batch_size % self.world:
+            raise UserError(
+                f"--batch-size {batch_size} does not split evenly over {self.world} "
+                f"processes: use a multiple of {self.world}"
+            )
+        return batch_size // self.world
+
+    @property
+    def device_ids(self) -> list[torch.device] | None:
+        """DistributedDataParallel's device_ids: this process's GPU (None on the CPU)."""
+        return [self.device] if self.device.type == "cuda" else None
+
     def sum(self, value: torch.Tensor) -> torch.Tensor:
         """The sum of `value` over all processes (a copy; `value` itself is unchanged)."""
         if self.world == 1:
@@ -95,10 +109,6 @@ class Processes:
         return result  # type: ignore[return-value]
 
 
-def launched_by_torchrun() -> bool:
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
-
-
 def is_main_process() -> bool:
     """Process 0, or the only process (usable before start())."""
     return os.environ.get("RANK", "0") == "0"
@@ -107,7 +117,7 @@ def is_main_process() -> bool:
 def start(device_name: str) -> Processes:
     """Join the process group when started by torchrun; otherwise one process on
     pick_device(device_name). Other processes than 0 print nothing."""
-    if not launched_by_torchrun():
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:  # not under torchrun
         return Processes(device=pick_device(device_name))
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", 0))

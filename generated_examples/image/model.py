@@ -2,8 +2,8 @@
 applies the final activation itself and predict() in task.py applies it at prediction time,
 so no model here ends in softmax or sigmoid.
 
-Checkpoints store `model_args` (plain values), so `build_model(**checkpoint["model_args"])`
-rebuilds the same architecture with nothing else needed.
+Checkpoints store the constructor's keyword arguments as plain values ("model_args"), so
+`build_model(**checkpoint["model_args"])` rebuilds the same architecture with nothing else.
 """
 
 from typing import Any
@@ -87,7 +87,7 @@ class SmallCNN(nn.Module):
         return self.head(x.mean(dim=(2, 3)))  # global average pooling -> (B, widths[-1])
 
 
-def model_args(cfg: Config, input_args: dict[str, Any], out_features: int) -> dict[str, Any]:
+def model_kwargs(cfg: Config, input_args: dict[str, Any], out_features: int) -> dict[str, Any]:
     """Everything build_model needs, as plain values (stored in every checkpoint)."""
     return {
         "name": cfg.model,

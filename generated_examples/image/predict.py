@@ -14,10 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 import task
+from checkpoints import latest_run, load_checkpoint
 from config import Config
 from data_loader import load_inputs
 from model import build_model
-from utils import UserError, collect_logits, latest_run, load_checkpoint, pick_device
+from preprocessing import Preprocessing
+from utils import UserError, collect_logits, pick_device
 
 
 def main() -> None:
@@ -36,15 +38,15 @@ def main() -> None:
 
     run_dir = args.run or latest_run(Path(Config.runs_dir))
     checkpoint = load_checkpoint(run_dir / f"{args.checkpoint}.pt")
-    targets = task.Targets.from_state_dict(checkpoint["preprocessing"]["targets"])
-    ids, x = load_inputs(args.input, checkpoint["preprocessing"])
+    preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
+    ids, x = load_inputs(args.input, preprocessing)
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
     model.to(pick_device(args.device))
 
     logits = collect_logits(model, x.split(args.batch_size))
-    pred, probs = task.predict(logits, targets)
-    table = pd.concat([ids, task.to_frame(pred, probs, targets)], axis=1)
+    pred, probs = task.predict(logits, preprocessing.targets)
+    table = pd.concat([ids, task.to_frame(pred, probs, preprocessing.targets)], axis=1)
 
     out = args.output or run_dir / "predictions.csv"
     table.to_csv(out, index=False)

@@ -9,7 +9,10 @@ import argparse
 import dataclasses
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from utils import UserError
 
 
 def setting(default: Any, help: str, choices: list[str] | None = None) -> Any:
@@ -61,10 +64,13 @@ class Config:
     epochs: int = setting(30, "maximum number of epochs")
     batch_size: int = setting(64, "samples per optimizer step")
     patience: int = setting(5, "stop after N epochs without a lower validation loss (0 = never)")
+    plateau_patience: int = setting(
+        2, "scheduler plateau: epochs without a lower validation loss before the lr drops 10x"
+    )
 
     # Runtime
     device: str = setting("auto", "auto (cuda, then mps, then cpu), or e.g. cpu, cuda:1, mps")
-    amp: bool = setting(True, "mixed precision on CUDA (bfloat16 where supported, else float16)")
+    amp: bool = setting(True, "mixed precision on CUDA (bfloat16 from Ampere on, else float16)")
     seed: int = setting(42, "seed for the split, initialization, shuffling and dropout")
     runs_dir: str = setting("runs", "each run writes to runs_dir/run_name")
     run_name: str = setting("", "run folder name (default: the start time, e.g. 20250101-120000)")
@@ -86,6 +92,7 @@ class Config:
             ),
             "dropout must be in [0, 1)": 0 <= self.dropout < 1,
             "patience must be >= 0": self.patience >= 0,
+            "plateau_patience must be >= 0": self.plateau_patience >= 0,
             "log_interval must be >= 1": self.log_interval >= 1,
             "checkpoint_every must be >= 0": self.checkpoint_every >= 0,
             "max_categories must be >= 1": self.max_categories >= 1,
@@ -97,7 +104,7 @@ class Config:
                 checks[f"{f.name} must be one of {allowed}"] = getattr(self, f.name) in allowed
         failed = [message for message, ok in checks.items() if not ok]
         if failed:
-            raise ValueError("; ".join(failed))
+            raise UserError("bad setting: " + "; ".join(failed))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Config":
@@ -134,3 +141,40 @@ def _list_of(item_type: type) -> typing.Callable[[str], list]:
 
     parse.__name__ = f"comma-separated {item_type.__name__}"  # shown in argparse errors
     return parse
+
+
+def run_settings(
+    cli: dict[str, Any], saved: dict[str, Any] | None = None, run_dir: Path | None = None
+) -> Config:
+    """The settings of a run: the defaults above, then a resumed run's saved settings
+    (`saved`, from its checkpoint in `run_dir`), then the flags given (`cli`)."""
+    if saved is None or run_dir is None:
+        return Config.from_dict(cli)
+    # The device is chosen afresh (--device, default auto): the run may move machines.
+    saved = {**saved, "device": Config.device}
+    return Config.from_dict({**saved, **cli, "run_name": run_dir.name})
+
+
+def parse_args(description: str) -> tuple[dict[str, Any], bool]:
+    """train.py's flags: the settings given (only those), and whether to resume."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_config_flags(parser)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a run from its last.pt: --run (default: the newest run)",
+    )
+    parser.add_argument(
+        "--run", type=Path, help="with --resume: the run folder to continue, e.g. runs/NAME"
+    )
+    cli = vars(parser.parse_args())
+    run, resume = cli.pop("run"), cli.pop("resume")
+    if run is not None:
+        if not resume:
+            parser.error("--run needs --resume (a new run is named with --run-name)")
+        if cli.get("run_name") not in (None, run.name):
+            parser.error("--run and --run-name name different runs: give one")
+        cli |= {"runs_dir": str(run.parent), "run_name": run.name}
+    return cli, resume

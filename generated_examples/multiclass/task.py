@@ -73,12 +73,6 @@ def predict(logits: torch.Tensor, targets: Targets) -> tuple[torch.Tensor, torch
     return probs.argmax(dim=1), probs
 
 
-def compute_metrics(
-    y: torch.Tensor, pred: torch.Tensor, probs: torch.Tensor, targets: Targets
-) -> dict[str, Any]:
-    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
-
-
 # Under torchrun each process scores its share of the samples: metric_state() reduces them to
 # counts that add up across processes, and metrics_from_state() turns the totals into metrics.
 GATHERED: tuple[str, ...] = ()  # no per-sample state: everything is summed

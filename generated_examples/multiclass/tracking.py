@@ -7,8 +7,9 @@ chosen by --tracker (default in config.py). To look at the runs:
                  (or set MLFLOW_TRACKING_URI to log to a tracking server)
     none         metrics.csv only
 
-Each tracker's package is optional and imported only when chosen (pip install tensorboard,
-wandb or mlflow), and every one works without a network connection. Only process 0 writes.
+TensorBoard comes with the project's install; wandb and mlflow are optional extras (pip install
+".[wandb]" or ".[mlflow]"). Each is imported only when chosen, and every one works without a
+network connection. Only process 0 writes.
 """
 
 import csv

@@ -2,8 +2,8 @@
 applies the final activation itself and predict() in task.py applies it at prediction time,
 so no model here ends in softmax or sigmoid.
 
-Checkpoints store `model_args` (plain values), so `build_model(**checkpoint["model_args"])`
-rebuilds the same architecture with nothing else needed.
+Checkpoints store the constructor's keyword arguments as plain values ("model_args"), so
+`build_model(**checkpoint["model_args"])` rebuilds the same architecture with nothing else.
 """
 
 from typing import Any
@@ -45,12 +45,12 @@ class LinearModel(nn.Module):
         return self.head(x)
 
 
-def model_args(cfg: Config, input_args: dict[str, Any], out_features: int) -> dict[str, Any]:
+def model_kwargs(cfg: Config, input_args: dict[str, Any], out_features: int) -> dict[str, Any]:
     """Everything build_model needs, as plain values (stored in every checkpoint)."""
-    args = {"name": cfg.model, **input_args, "out_features": out_features}
+    kwargs = {"name": cfg.model, **input_args, "out_features": out_features}
     if cfg.model == "mlp":
-        args |= {"hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout}
-    return args
+        kwargs |= {"hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout}
+    return kwargs
 
 
 def build_model(name: str, **args: Any) -> nn.Module:

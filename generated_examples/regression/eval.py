@@ -5,7 +5,7 @@
 
 The test split is the same one training held out: same data file, seed and split sizes, and
 the preprocessing saved in the checkpoint. Writes test_metrics.json into the run folder, and
-predicted_vs_true.png (a scatter per target) when matplotlib is installed.
+predicted_vs_true.png (a scatter per target).
 """
 
 import argparse
@@ -14,10 +14,13 @@ import sys
 from pathlib import Path
 
 import task
+from checkpoints import latest_run, load_checkpoint
 from config import Config
-from data_loader import load_splits
+from data_loader import load_data, make_loader
+from distributed import Processes
 from model import build_model
-from utils import UserError, collect_logits, latest_run, load_checkpoint, pick_device
+from preprocessing import Preprocessing
+from utils import UserError, collect_logits, pick_device
 
 
 def main() -> None:
@@ -32,24 +35,28 @@ def main() -> None:
     run_dir = args.run or latest_run(Path(Config.runs_dir))
     path = run_dir / f"{args.checkpoint}.pt"
     checkpoint = load_checkpoint(path)
-    cfg = Config.from_dict(checkpoint["config"])
-    data = load_splits(cfg, checkpoint["preprocessing"])
+    cfg = Config.from_dict(checkpoint["config"])  # a bad saved setting: one error line
+    preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
+    data = load_data(cfg, checkpoint["preprocessing"])
+    test_set = preprocessing.dataset(data.test)
     device = pick_device(args.device)
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
     model.to(device)
 
-    logits = collect_logits(model, data.test.inputs(cfg.batch_size))
-    pred, probs = task.predict(logits, data.targets)
-    metrics = task.compute_metrics(data.test.y, pred, probs, data.targets)
+    loader = make_loader(test_set, cfg.batch_size, Processes(device=device))
+    logits = collect_logits(model, (x for x, _ in loader))
+    y, targets = loader.y.cpu(), preprocessing.targets
+    pred, probs = task.predict(logits, targets)
+    metrics = task.metrics_from_state(task.metric_state(y, pred, probs, targets), targets)
 
     out = run_dir / "test_metrics.json"
-    summary = {"checkpoint": str(path), "epoch": checkpoint["epoch"], "samples": len(data.test)}
+    summary = {"checkpoint": str(path), "epoch": checkpoint["epoch"], "samples": len(y)}
     out.write_text(json.dumps({**summary, **metrics}, indent=2) + "\n")
-    print(f"{path} (epoch {checkpoint['epoch']}) on {len(data.test)} test samples\n")
-    print(task.report(metrics, data.targets))
+    print(f"{path} (epoch {checkpoint['epoch']}) on {len(y)} test samples\n")
+    print(task.report(metrics, targets))
     print(f"\nwrote {out}")
-    figure = task.plot_test(data.test.y, pred, metrics, data.targets, run_dir)
+    figure = task.plot_test(y, pred, metrics, targets, run_dir)
     if figure is not None:
         print(f"wrote {figure}")
 

@@ -1,8 +1,8 @@
-"""Figures of a run, as PNG files in its folder: history.png (train.py), and the test
-confusion matrix or predicted-vs-true scatter (eval.py).
+"""Figures of a run, as PNG files in its folder: history.png (train.py), and eval.py's scatter of
+predicted against true values on the test set.
 
-matplotlib is optional (pip install matplotlib): without it each function prints a one-line
-note, draws nothing and returns False.
+matplotlib comes with the project's install; where it is missing each function prints a
+one-line note, draws nothing and returns False.
 """
 
 from pathlib import Path
@@ -41,32 +41,6 @@ def history(rows: list[dict[str, float]], main_metric: str, run_dir: Path) -> bo
     for axes in (loss, metric):
         axes.grid(alpha=0.3)
     save(plt, figure, run_dir / "history.png")
-    return True
-
-
-def confusion_matrices(
-    matrices: list[np.ndarray], classes: list[list[str]], titles: list[str], path: Path
-) -> bool:
-    """One panel per matrix: counts[i, j] = samples of true class i predicted as class j."""
-    plt = pyplot()
-    if plt is None:
-        return False
-    side = min(max(4.0, 0.45 * max(len(c) for c in classes) + 2), 16)
-    figure, panels = plt.subplots(
-        1, len(matrices), figsize=(side * len(matrices), side), squeeze=False, layout="constrained"
-    )
-    for axes, counts, names, title in zip(panels[0], matrices, classes, titles, strict=True):
-        counts = np.asarray(counts)
-        axes.imshow(counts, cmap="Blues")
-        ticks = range(len(names))
-        axes.set_xticks(ticks, names, rotation=90 if len(names) > 8 else 0)
-        axes.set_yticks(ticks, names)
-        axes.set(xlabel="predicted", ylabel="true", title=title)
-        if len(names) <= 30:  # beyond that the numbers no longer fit
-            for (i, j), count in np.ndenumerate(counts):
-                dark = count > counts.max() / 2
-                axes.text(j, i, count, ha="center", va="center", color="w" if dark else "k")
-    save(plt, figure, path)
     return True
 
 

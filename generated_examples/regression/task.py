@@ -76,13 +76,6 @@ def predict(logits: torch.Tensor, targets: Targets) -> tuple[torch.Tensor, None]
     return targets.decode(logits), None
 
 
-def compute_metrics(
-    y: torch.Tensor, pred: torch.Tensor, probs: None, targets: Targets
-) -> dict[str, Any]:
-    """y: standardized targets (N, T); pred: predictions in original units (N, T)."""
-    return metrics_from_state(metric_state(y, pred, probs, targets), targets)
-
-
 # Under torchrun each process scores its share of the samples: metric_state() reduces them to
 # sums that add up across processes, and metrics_from_state() turns the totals into metrics.
 GATHERED: tuple[str, ...] = ()  # no per-sample state: everything is summed

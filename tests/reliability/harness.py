@@ -5,6 +5,8 @@
     python harness.py die-mid-save:K [train.py flags]     # die in the middle of writing save K
     python harness.py enospc-at-save:K [train.py flags]   # save K fails: no space left on device
     python harness.py nan-at-step:N [train.py flags]      # the model outputs NaN at step N
+    python harness.py scaler-on:0 [train.py flags]        # an enabled gradient scaler (as float16
+                                                          # on a GPU), on the CPU
 
 Run in the project folder; it imports the project's own modules, as train.py does.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
 
+import run_state  # noqa: E402
 import torch  # noqa: E402
 import train  # noqa: E402
 from utils import UserError  # noqa: E402
@@ -27,7 +30,7 @@ sys.argv = ["train.py", *sys.argv[2:]]
 calls = 0
 
 if fault in ("exit-after-save", "pause-after-save"):
-    real_save = train.save_checkpoint
+    real_save = run_state.save_checkpoint
 
     def save_then_die(*args, **kwargs):
         global calls
@@ -38,7 +41,7 @@ if fault in ("exit-after-save", "pause-after-save"):
         if calls == limit:  # the test kills it here: a kill -9 right after a save, every time
             time.sleep(3600)
 
-    train.save_checkpoint = save_then_die
+    run_state.save_checkpoint = save_then_die
 
 elif fault in ("enospc-at-save", "die-mid-save"):
     real_torch_save = torch.save
@@ -74,6 +77,15 @@ elif fault == "nan-at-step":
         return model
 
     train.build_model = build_with_nan
+
+elif fault == "scaler-on":
+    real_mixed_precision = train.mixed_precision
+
+    def with_scaler(cfg, device):
+        _, autocast = real_mixed_precision(cfg, device)
+        return torch.amp.GradScaler("cpu", enabled=True), autocast
+
+    train.mixed_precision = with_scaler
 
 else:
     sys.exit(f"unknown fault {fault}")

@@ -36,19 +36,21 @@ def load(path: Path) -> dict:
 
 
 def project_utils(project: Path):
-    """The project's own utils.py, imported under a private name (with the project's own
-    checkpoint_versions.py, which it imports)."""
+    """The project's own checkpoints.py, imported under a private name (with the project's own
+    utils.py and checkpoint_versions.py, which it imports)."""
     spec = importlib.util.spec_from_file_location(
-        f"utils_{abs(hash(project))}", project / "utils.py"
+        f"checkpoints_{abs(hash(project))}", project / "checkpoints.py"
     )
     module = importlib.util.module_from_spec(spec)
     sys.modules.pop("checkpoint_versions", None)
+    sys.modules.pop("utils", None)
     sys.path.insert(0, str(project))
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(project))
         sys.modules.pop("checkpoint_versions", None)
+        sys.modules.pop("utils", None)
     return module
 
 
@@ -469,3 +471,16 @@ def test_training_again_never_overwrites_a_previous_run(trained) -> None:
     run_script(root, "train.py", "--epochs", "1")  # and another one, never the same
     assert len(list((root / "runs").iterdir())) == 3
     assert tree(run) == before
+
+
+def test_a_run_saved_without_a_gradient_scaler_resumes_with_one(project) -> None:
+    """Saved on the CPU (scaler off, nothing in its state), continued where float16 needs the
+    scaler (played on the CPU by an enabled scaler): it resumes instead of stopping with
+    "The source state dict is empty"."""
+    root = project(task="multiclass")
+    run_script(root, "train.py", "--epochs", "1", "--run-name", "s", "--tracker", "none")
+    assert load(root / "runs/s/last.pt")["scaler"] == {}
+    resumed = harness(root, "scaler-on:0", "--resume", "--run", "runs/s", "--epochs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    state = load(root / "runs/s/last.pt")
+    assert state["epoch"] == 2 and state["scaler"]["scale"] > 0

@@ -1,0 +1,250 @@
+"""Step 2 of the pipeline, for a table: columns -> features, and targets -> tensors.
+
+Everything here is fit on the training split only and kept as plain values (`state_dict()`),
+stored in every checkpoint, so eval.py and predict.py transform data exactly as training did.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import TensorDataset
+
+import task
+from config import Config
+from data_files import about
+from data_loader import Samples
+from utils import DataError, category_text, warn
+
+COLUMN_TYPES = ("numeric", "categorical", "date", "drop")
+ID_NAME = re.compile(r"(^|[^a-z])(id|idx|key|uuid|guid)$|^(id|idx|key|uuid|guid)[^a-z]", re.I)
+DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+
+
+class Preprocessing:
+    """Table columns -> one float32 matrix, and the targets (task.Targets). Each column's type
+    comes from the training split (or from --column-types NAME:TYPE):
+
+        numeric      missing values and +-inf become the training median; then standardized
+        categorical  missing values become the most frequent one; then one-hot over the
+                     max_categories most frequent training categories (others: all zeros)
+        date         year, month, day, weekday (and hour) features, each treated as numeric
+        drop         empty, constant and ID-like columns (a warning says which and why)
+    """
+
+    def __init__(self, columns: dict[str, dict[str, Any]], targets: task.Targets) -> None:
+        self.columns = columns  # name -> {"type": ..., and the training statistics}
+        self.size = sum(width(spec) for spec in columns.values())
+        self.targets = targets
+
+    @classmethod
+    def fit(cls, train: Samples, cfg: Config) -> "Preprocessing":
+        names = [c for c in train.table.columns if c not in cfg.target]
+        columns = fit_columns(train.table, names, cfg, train.path)
+        with about(train.path):
+            return cls(columns, task.Targets.fit(train.table[cfg.target], cfg))
+
+    def dataset(self, samples: Samples) -> TensorDataset:
+        """A split as tensors: x (N, F) float32 features, y as task.py documents."""
+        x = self.transform(samples.table, samples.path)
+        with about(samples.path):
+            return TensorDataset(x, self.targets.encode(samples.table))
+
+    def transform(self, frame: pd.DataFrame, path: Path) -> torch.Tensor:
+        """(N, size) float32 features of a table with (at least) the training columns."""
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"{path}: missing feature column(s) {missing}")
+        out = np.empty((len(frame), self.size), dtype=np.float32)  # filled column by column
+        start = 0
+        for name, spec in self.columns.items():
+            raw = frame[name]
+            if spec["type"] == "numeric":
+                out[:, start] = standardize(checked_numbers(raw, name, path), spec["stats"])
+            elif spec["type"] == "date":
+                parts = date_parts(raw, list(spec["parts"]))
+                for i, (part, stats) in enumerate(spec["parts"].items()):
+                    out[:, start + i] = standardize(parts[part].to_numpy(), stats)
+            else:
+                text = raw.map(category_text, na_action="ignore").fillna(spec["fill"])
+                codes = pd.Index(spec["categories"]).get_indexer(text)  # -1: unseen
+                block = out[:, start : start + width(spec)]
+                block[:] = 0  # unseen categories stay all zeros
+                known = np.flatnonzero(codes >= 0)
+                block[known, codes[known]] = 1
+            start += width(spec)
+        return torch.from_numpy(out)
+
+    def input_args(self) -> dict[str, Any]:
+        """What the model needs to know about its input."""
+        return {"in_features": self.size}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"features": {"columns": self.columns}, "targets": self.targets.state_dict()}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> "Preprocessing":
+        targets = task.Targets.from_state_dict(state["targets"])
+        return cls(state["features"]["columns"], targets)
+
+
+def fit_columns(
+    frame: pd.DataFrame, names: list[str], cfg: Config, path: Path
+) -> dict[str, dict[str, Any]]:
+    """Type each column in `names` and fit its statistics on the (training) rows of `frame`."""
+    overrides = column_overrides(cfg.column_types, names, path)
+    columns, dropped, filled = {}, [], []
+    for name in names:
+        values = frame[name]
+        kind, reason = overrides.get(name, "auto"), ""
+        if kind == "auto":
+            kind, reason = infer_type(name, values)
+        if kind == "drop":
+            if reason:
+                dropped.append(f"{name}: {reason}")
+            continue
+        if values.isna().all():
+            raise DataError(f"{path}: column '{name}' has no values in the training split")
+        if kind == "numeric":
+            x = to_numbers(values)
+            columns[name] = {"type": "numeric", "stats": numeric_stats(x)}
+            missing = int((~np.isfinite(x)).sum())
+        elif kind == "date":
+            parts = date_parts(values, ["year", "month", "day", "weekday", "hour"])
+            if not parts["hour"].any():
+                parts = parts.drop(columns="hour")
+            stats = {part: numeric_stats(parts[part].to_numpy()) for part in parts}
+            columns[name] = {"type": "date", "parts": stats}
+            missing = int(parts["year"].isna().sum())
+            print(f"note: {path}: column '{name}' holds dates: features {list(stats)}")
+        else:
+            counts = values.dropna().map(category_text).value_counts()
+            if len(counts) > cfg.max_categories:
+                warn(
+                    f"{path}: column '{name}' has {len(counts)} categories; one-hot encoding "
+                    f"the {cfg.max_categories} most frequent, the others as all zeros "
+                    "(--max-categories)",
+                    cfg.strict_data,
+                )
+            categories = sorted(counts.index[: cfg.max_categories])
+            columns[name] = {
+                "type": "categorical",
+                "fill": counts.index[0],
+                "categories": categories,
+            }
+            missing = int(values.isna().sum())
+        if missing:
+            filled.append(f"{name} ({missing})")
+    if dropped:
+        message = f"{path}: dropped {len(dropped)} column(s); keep one with --column-types"
+        warn(f"{message} NAME:numeric (or categorical)", cfg.strict_data, dropped)
+    if not columns:
+        raise DataError(f"{path}: no feature columns left (only targets and dropped columns)")
+    if filled:
+        print(
+            f"note: {path}: filled missing or infinite training values in {len(filled)} "
+            f"column(s): {', '.join(filled[:8])}" + (", ..." if len(filled) > 8 else "")
+        )
+    return columns
+
+
+def width(spec: dict[str, Any]) -> int:
+    """How many feature values a column becomes."""
+    if spec["type"] == "categorical":
+        return len(spec["categories"])
+    return len(spec["parts"]) if spec["type"] == "date" else 1
+
+
+def column_overrides(entries: list[str], names: list[str], path: Path) -> dict[str, str]:
+    """--column-types NAME:TYPE entries as {name: type}."""
+    overrides = {}
+    for entry in entries:
+        name, _, kind = entry.rpartition(":")
+        if kind not in COLUMN_TYPES or not name:
+            raise DataError(
+                f"--column-types {entry!r}: expected NAME:TYPE, TYPE one of {COLUMN_TYPES}"
+            )
+        if name not in names:
+            raise DataError(f"--column-types {entry!r}: {path} has no feature column {name!r}")
+        overrides[name] = kind
+    return overrides
+
+
+def infer_type(name: str, values: pd.Series) -> tuple[str, str]:
+    """The type of a column from its training values; for "drop", also the reason."""
+    present = values.dropna()
+    if present.empty:
+        return "drop", "no values"
+    unique = present.nunique()
+    if unique == 1:
+        return "drop", f"the same value ({category_text(present.iloc[0])}) on every row"
+    every_row = unique == len(values) and len(values) >= 20
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        x = present.to_numpy(dtype=np.float64)
+        if not np.isfinite(x).any():
+            return "drop", "no finite values"
+        dense = x.max() - x.min() < 2 * unique  # like row numbers, even after the split
+        if every_row and (x == np.round(x)).all() and (dense or ID_NAME.search(name)):
+            return "drop", "looks like an ID (a different whole number on every row)"
+        return "numeric", ""
+    text = present.map(str).str.strip()
+    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.9:
+        return "numeric", ""  # with a few typos, which transform() reports by line
+    sample = text.iloc[:1000]
+    if sample.str.match(DATE_LIKE).mean() >= 0.9 and parse_dates(text).notna().mean() >= 0.9:
+        return "date", ""
+    if every_row:
+        return "drop", "looks like an ID or free text (a different value on every row)"
+    return "categorical", ""
+
+
+def to_numbers(values: pd.Series) -> np.ndarray:
+    """float64 values; anything that is not a number becomes NaN."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(values.map(str, na_action="ignore"), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+
+
+def checked_numbers(raw: pd.Series, name: str, path: Path) -> np.ndarray:
+    """to_numbers(), but text that is not a number is an error naming its line."""
+    x = to_numbers(raw)
+    bad = np.isnan(x) & raw.notna().to_numpy()
+    if bad.any():
+        line = raw.index[bad.argmax()]
+        raise DataError(
+            f"{path}: column '{name}' {raw.index.name} {line}: {raw[line]!r} is not a number "
+            f"({int(bad.sum())} such value(s)); fix the data, or pass --column-types "
+            f"{name}:categorical"
+        )
+    return x
+
+
+def numeric_stats(x: np.ndarray) -> list[float]:
+    """[median, mean, std] of the finite values; missing values count as the median."""
+    finite = x[np.isfinite(x)]
+    median = float(np.median(finite)) if len(finite) else 0.0
+    filled = np.where(np.isfinite(x), x, median)
+    std = float(filled.std())
+    return [median, float(filled.mean()), std if std > 0 else 1.0]
+
+
+def standardize(x: np.ndarray, stats: list[float]) -> np.ndarray:
+    median, mean, std = stats
+    return (np.where(np.isfinite(x), x, median) - mean) / std
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values.map(str, na_action="ignore"), errors="coerce", format="mixed")
+
+
+def date_parts(values: pd.Series, parts: list[str]) -> pd.DataFrame:
+    """Numeric parts of dates (NaN where a value is missing or not a date)."""
+    dates = parse_dates(values).dt
+    table = {"year": dates.year, "month": dates.month, "day": dates.day}
+    table |= {"weekday": dates.day_of_week, "hour": dates.hour + dates.minute / 60}
+    return pd.DataFrame({part: table[part].astype(np.float64) for part in parts})

@@ -1,0 +1,197 @@
+"""The state of a training run: what a checkpoint holds, and --resume puts back.
+
+RunState holds the model, optimizer, learning-rate schedule, gradient scaler, early stopping,
+the progress within the epoch, the preprocessing and the settings; save() writes them with
+the random generators of every process, restore() puts them back, whichever release or
+machine wrote them. checkpoints.py does the file work.
+"""
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from checkpoints import new_run_dir, save_checkpoint
+from config import Config
+from distributed import Processes
+from tracking import trim_log
+from utils import EarlyStopping, UserError
+
+
+@dataclasses.dataclass
+class RunState:
+    cfg: Config
+    procs: Processes
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # None for a constant learning rate
+    scaler: torch.amp.GradScaler
+    stopper: EarlyStopping
+    preprocessing: Any
+    model_kwargs: dict[str, Any]
+    run_dir: Path = Path()
+    epoch: int = 0  # epochs done
+    step: int = 0  # steps done in the current epoch
+    loss_sum: float = 0.0  # sum over those steps' samples (of every process) of the loss
+    last_val: dict = dataclasses.field(
+        default_factory=lambda: dict(val_loss=None, val_metrics=None)
+    )
+    losses: list = dataclasses.field(default_factory=list)  # since the last sync, on the device
+    sizes: list = dataclasses.field(default_factory=list)
+    bar: tqdm | None = None
+    steps: int = 0  # this process's, in the current epoch
+    samples: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.stopper.should_stop or self.epoch >= self.cfg.epochs
+
+    def write_config(self) -> None:
+        if self.procs.main:
+            text = json.dumps(dataclasses.asdict(self.cfg), indent=2) + "\n"
+            (self.run_dir / "config.json").write_text(text)
+
+    def start_new(self) -> None:
+        """Create the folder of a new run."""
+        cfg = self.cfg
+        self.run_dir = self.procs.on_main(lambda: new_run_dir(Path(cfg.runs_dir), cfg.run_name))
+        self.cfg = dataclasses.replace(cfg, run_name=self.run_dir.name)
+        self.write_config()
+
+    def state_dict(self) -> dict[str, Any]:
+        """All a fresh process needs to continue from here (every process calls it)."""
+        return {
+            "epoch": self.epoch,
+            "progress": {"step": self.step, "loss_sum": self.loss_sum},
+            "model": self.model.state_dict(),
+            "model_args": self.model_kwargs,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict(),
+            "early_stopping": self.stopper.state_dict(),
+            "rng": self.procs.gather(rng_state(self.procs.device)),  # one per process
+            "config": dataclasses.asdict(self.cfg),
+            "preprocessing": self.preprocessing.state_dict(),
+            **self.last_val,
+        }
+
+    def save(self, best: bool = False) -> None:
+        """last.pt (the one it replaces becomes previous.pt), and best.pt when `best`. Every
+        process calls it (for its random generators); process 0 writes."""
+        state = self.state_dict()
+        if self.procs.main:
+            save_checkpoint(state, self.run_dir / "last.pt", keep_previous=True)
+            if best:
+                save_checkpoint(state, self.run_dir / "best.pt")
+
+    def restore(self, checkpoint: dict[str, Any], run_dir: Path) -> None:
+        """Continue the run saved in `checkpoint` (see `finished` for one that had ended)."""
+        self.run_dir = run_dir
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        if self.scheduler is not None and checkpoint["scheduler"] is not None:
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+        # A scaler that was off when saved (CPU, MPS, bfloat16, --no-amp) saved nothing: one
+        # that is on now (float16 on this GPU) starts from its default scale.
+        if checkpoint["scaler"]:
+            self.scaler.load_state_dict(checkpoint["scaler"])
+        self.stopper.load_state_dict(checkpoint["early_stopping"])
+        self.epoch = checkpoint["epoch"]
+        self.step, self.loss_sum = (
+            checkpoint["progress"]["step"],
+            checkpoint["progress"]["loss_sum"],
+        )
+        self.last_val = {key: checkpoint[key] for key in self.last_val}
+        if self.finished:
+            print(f"{run_dir} finished at epoch {self.epoch}: nothing to resume.")
+            print("To train longer, start a new run with a larger --epochs.")
+            return
+        if self.scheduler is not None and self.cfg.epochs != checkpoint["config"]["epochs"]:
+            print("note: the learning-rate schedule keeps its original length")
+        rngs = checkpoint["rng"]  # one per process
+        if len(rngs) == self.procs.world:
+            set_rng_state(rngs[self.procs.rank], self.procs.device)  # dropout, augmentation
+        else:
+            print(
+                f"note: saved by {len(rngs)} process(es), continuing on {self.procs.world}: "
+                "the batches differ from those of an uninterrupted run"
+            )
+            self.step, self.loss_sum = 0, 0.0  # the shares changed: redo the whole epoch
+        if self.procs.main:
+            trim_log(run_dir / "metrics.csv", self.epoch)
+        self.write_config()
+        step = f", step {self.step + 1}" if self.step else ""
+        print(f"resuming {run_dir} at epoch {self.epoch + 1}{step}")
+
+    def progress_bar(self, loader: Any) -> tqdm:
+        """The loader's batches of this epoch behind a progress bar (process 0 only)."""
+        self.steps, self.samples = len(loader), loader.samples
+        self.losses, self.sizes = [], []
+        self.bar = tqdm(
+            loader,
+            total=self.steps,
+            initial=self.step,
+            desc=f"epoch {self.epoch + 1}",
+            leave=False,
+            disable=None if self.procs.main else True,
+        )
+        return self.bar
+
+    def check_finite(self, loss: torch.Tensor) -> None:
+        """Stop when the loss is NaN or infinite (under torchrun: any process's, so that all
+        stop together)."""
+        checked = self.procs.sum(loss.detach()).item()
+        if not math.isfinite(checked):
+            raise UserError(
+                f"the training loss is {checked} at epoch {self.epoch + 1}, step "
+                f"{self.step + 1}: stopped before the optimizer step; the last checkpoint is "
+                "untouched (try a lower --lr, or look for extreme values in the data)"
+            )
+
+    def step_done(self, loss: torch.Tensor, batch_size: int) -> None:
+        """Count a step. Its loss stays on the device (loss.item() every step would make the
+        CPU wait for the GPU): one sync per --log-interval steps and one per checkpoint."""
+        self.step += 1
+        self.losses.append(loss.detach())
+        self.sizes.append(batch_size)
+        if self.step % self.cfg.log_interval == 0 and self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss.item():.4f}")
+        every = self.cfg.checkpoint_every
+        if every and self.step % every == 0 and self.step < self.steps:
+            self.loss_sum += self.synced_loss_sum()
+            self.save()
+
+    def synced_loss_sum(self) -> float:
+        """The sum over samples (of every process) of the losses since the last call."""
+        local = torch.zeros((), dtype=torch.float64)
+        if self.losses:
+            sizes = torch.tensor(self.sizes).double()
+            local = (torch.stack(self.losses).cpu().double() * sizes).sum()
+        self.losses, self.sizes = [], []
+        return self.procs.sum(local).item()
+
+    def epoch_loss(self) -> float:
+        """The mean training loss of the epoch (over the samples of every process)."""
+        if self.bar is not None:
+            self.bar.close()
+        return (self.loss_sum + self.synced_loss_sum()) / (self.samples * self.procs.world)
+
+    def epoch_done(self, val_loss: float, metrics: dict[str, Any]) -> None:
+        self.epoch, self.step, self.loss_sum = self.epoch + 1, 0, 0.0
+        self.last_val = {"val_loss": val_loss, "val_metrics": metrics}
+
+
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """This process's random generators (dropout, augmentation), to resume them exactly."""
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return {"torch": torch.get_rng_state(), "cuda": cuda}
+
+
+def set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and state["cuda"] is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)

@@ -1,0 +1,224 @@
+"""Data helpers every input type uses: reading CSV / Parquet tables, the train/val/test split
+(step 1 of the pipeline), and mini-batches of tensors that live in memory (step 3).
+
+A problem with the data stops the run before any training step, with one line naming the
+file, the column and the line. Problems that training can work around are skipped with a
+warning, or stop the run too with --strict-data.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DistributedSampler, TensorDataset
+
+import task
+from config import Config
+from distributed import Processes
+from utils import DataError, UserError, warn
+
+
+class Splits(NamedTuple):
+    """The samples of the train, validation and test splits, as read (before preprocessing)."""
+
+    train: Any
+    val: Any
+    test: Any
+
+
+def read_table(path: Path, exact: list[str] | None = None) -> pd.DataFrame:
+    """A CSV file (comma, semicolon, tab or pipe separated) or a Parquet file, indexed by line
+    number (the header is line 1; Parquet rows count from 1). CSV columns of decimals are read
+    as float32, half the memory of float64; `exact` columns (the targets) keep float64."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            frame = pd.read_parquet(path)
+            frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+        else:
+            frame = read_csv(path, exact or [])
+            frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
+    except ImportError as e:
+        raise DataError(f"{path}: reading Parquet needs pyarrow ({e})") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise DataError(f"{path}: cannot parse it ({e})") from None
+    if frame.empty:
+        raise DataError(f"{path}: no data rows, only a header")
+    return frame
+
+
+def read_csv(path: Path, exact: list[str]) -> pd.DataFrame:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        header, first_row = f.readline(), f.readline()
+    separator = max([",", ";", "\t", "|"], key=header.count)
+    options: dict[str, Any] = {"sep": separator if separator in header else ",", "na_values": "?"}
+    if options["sep"] != ",":
+        # Semicolon-separated files often write decimals with a comma: 1,5 for 1.5.
+        if options["sep"] == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", first_row):
+            options["decimal"] = ","
+        how = " with decimal commas" if "decimal" in options else ""
+        print(f"note: {path}: reading {options['sep']!r}-separated values{how}")
+    head = pd.read_csv(path, nrows=1000, **options)
+    decimals = [c for c in head.columns if head[c].dtype == np.float64 and c not in exact]
+    try:
+        return pd.read_csv(path, dtype=dict.fromkeys(decimals, np.float32), **options)
+    except ValueError:  # text further down a column of numbers: read it as it is
+        return pd.read_csv(path, **options)
+
+
+def check_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        names = ", ".join(map(repr, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
+        raise DataError(f"{path}: no column(s) {missing}; its columns are {names}")
+
+
+def drop_missing_targets(frame: pd.DataFrame, target: list[str], path: Path) -> pd.DataFrame:
+    missing = frame[target].isna().any(axis=1)
+    if missing.all():
+        raise DataError(f"{path}: every row has a missing target {target}")
+    if missing.any():
+        print(f"note: {path}: skipped {int(missing.sum())} row(s) with a missing target")
+        frame = frame[~missing]
+    return frame
+
+
+def split_rows(
+    frame: pd.DataFrame, target: list[str], cfg: Config, path: Path, files: dict[str, Path]
+) -> dict[str, np.ndarray]:
+    """Row positions of the train/val/test splits, fixed by cfg.seed so eval.py sees the same
+    test rows. A split read from its own file (`files`) takes no rows. For classification,
+    each class is split in the same proportions."""
+    fractions = {"val": cfg.val_size, "test": cfg.test_size} | dict.fromkeys(files, 0.0)
+    rng = np.random.default_rng(cfg.seed)
+    groups = frame[target[0]].map(str).to_numpy() if task.STRATIFY else None
+    if groups is None:
+        members = [np.arange(len(frame))]
+    else:
+        codes = np.unique(groups, return_inverse=True)[1]
+        members = [np.flatnonzero(codes == k) for k in range(codes.max() + 1)]
+    parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
+    for index in members:
+        index = rng.permutation(index)
+        n_test = round(len(index) * fractions["test"])
+        n_val = round(len(index) * fractions["val"])
+        parts["test"].append(index[:n_test])
+        parts["val"].append(index[n_test : n_test + n_val])
+        parts["train"].append(index[n_test + n_val :])
+    rows = {part: np.sort(np.concatenate(p)) for part, p in parts.items()}
+    names = {"train": "training", "val": "validation", "test": "test"}
+    for part, index in rows.items():
+        if part in files:
+            continue
+        if len(index) == 0:
+            raise DataError(
+                f"{path}: the {names[part]} split is empty ({len(frame)} samples, "
+                f"val_size={cfg.val_size}, test_size={cfg.test_size}): use more data or larger "
+                "fractions"
+            )
+        if groups is not None and part != "train":
+            absent = sorted(set(groups) - set(groups[index]))
+            if absent:
+                warn(
+                    f"{path}: too few samples of class(es) {absent[:10]} for any to land in the "
+                    f"{names[part]} split",
+                    cfg.strict_data,
+                )
+    return rows
+
+
+def extra_files(cfg: Config) -> dict[str, Path]:
+    """Validation and test data given as their own files instead of split off cfg.data."""
+    given = {"val": cfg.val_data, "test": cfg.test_data}
+    return {part: Path(file) for part, file in given.items() if file}
+
+
+@contextmanager
+def about(path: Path) -> Iterator[None]:
+    """Name the file in errors from task.py's target checks, which do not know it."""
+    try:
+        yield
+    except DataError:
+        raise
+    except UserError as e:
+        raise DataError(f"{path}: {e}") from None
+
+
+def epoch_sampler(
+    n: int, seed: int, epoch: int, rank: int = 0, world: int = 1
+) -> DistributedSampler:
+    """The training samples of one epoch for process `rank` of `world`: a shuffle seeded by
+    seed + epoch, the same in every process, run and resume, dealt out round-robin so each
+    process gets its own ceil(n / world) samples (a few repeated to make the shares equal).
+    With one process it is a plain seeded shuffle of all n samples."""
+    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return sampler
+
+
+class EpochLoader:
+    """Mini-batches, epoch by epoch. With `shuffle`, each epoch (set_epoch) is this process's
+    share of a shuffle seeded by seed + epoch: the same batches in every run and resume.
+    Without, the samples in order (under torchrun: every world-th one, for evaluation)."""
+
+    def __init__(self, n: int, batch_size: int, procs: Processes, shuffle: bool, seed: int) -> None:
+        self.n, self.batch_size, self.procs = n, batch_size, procs
+        self.shuffle, self.seed, self.epoch, self.skip = shuffle, seed, 0, 0
+        self.samples = len(self.order()) if shuffle else n  # of this process, per epoch
+
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """Shuffle for `epoch`, leaving out its first `skip` batches (resuming mid-epoch)."""
+        self.epoch, self.skip = epoch, skip
+
+    def order(self) -> list[int]:
+        """This process's samples of the epoch, in order, after the skipped batches."""
+        sampler = epoch_sampler(self.n, self.seed, self.epoch, self.procs.rank, self.procs.world)
+        return list(sampler)[self.skip * self.batch_size :]
+
+    def __len__(self) -> int:
+        return -(-self.samples // self.batch_size)
+
+
+class TensorLoader(EpochLoader):
+    """Mini-batches of a TensorDataset by slicing its tensors, which move to the device once
+    for the whole run: one indexing operation per batch instead of a DataLoader's batch_size
+    __getitem__ calls and a collate, several times faster on data that fits in memory."""
+
+    def __init__(
+        self, dataset: TensorDataset, batch_size: int, procs: Processes, shuffle: bool, seed: int
+    ) -> None:
+        x, y = dataset.tensors
+        if not shuffle and (index := evaluation_share(len(y), procs)) is not None:
+            x, y = x[index], y[index]
+        self.x, self.y = x.to(procs.device), y.to(procs.device)
+        super().__init__(len(y), batch_size, procs, shuffle, seed)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        size = self.batch_size
+        if not self.shuffle:
+            yield from zip(self.x.split(size), self.y.split(size), strict=True)
+            return
+        order = torch.tensor(self.order(), dtype=torch.int64, device=self.y.device)
+        for index in order.split(size):  # index_select: the fastest way to gather rows
+            yield self.x.index_select(0, index), self.y.index_select(0, index)
+
+
+def evaluation_share(n: int, procs: Processes) -> np.ndarray | None:
+    """The samples this process evaluates under torchrun: every world-th one, none repeated
+    (None with one process: all of them)."""
+    if procs.world == 1:
+        return None
+    if n < procs.world:
+        raise UserError(
+            f"the validation split has {n} sample(s), fewer than the {procs.world} processes: "
+            "use a larger --val-size"
+        )
+    return np.arange(procs.rank, n, procs.world)
