@@ -43,3 +43,18 @@ def test_a_bad_saved_setting_is_one_line_in_eval(project) -> None:
     result = run_script(root, "eval.py", "--run", "runs/r", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "error: bad setting: lr must be > 0"
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--plateau-patience", "-1"], "plateau_patience must be >= 0"),
+        (["--patience", "-1", "--plateau-patience", "-2"], "patience must be >= 0"),
+    ],
+)
+def test_a_bad_schedule_setting_is_one_line_and_writes_nothing(project, flags, message) -> None:
+    root = project(task="regression")
+    result = run_script(root, "train.py", *flags, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: bad setting: ")
+    assert message in result.stderr and not (root / "runs").exists()

@@ -167,7 +167,7 @@ def train_one_epoch(
         scaler.scale(loss).backward()  # (a no-op scaler without float16); DDP averages grads
         scaler.step(optimizer)
         scaler.update()
-        run.step_done(loss, len(y))  # the epoch's loss; a checkpoint every --checkpoint-every
+        run.step_done(len(y))  # the epoch's loss; a checkpoint every --checkpoint-every
     return run.epoch_loss()
 
 

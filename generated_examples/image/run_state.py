@@ -37,11 +37,10 @@ class RunState:
     epoch: int = 0  # epochs done
     step: int = 0  # steps done in the current epoch
     loss_sum: float = 0.0  # sum over those steps' samples (of every process) of the loss
+    last_loss: float = 0.0  # the latest step's loss, summed over the processes
     last_val: dict = dataclasses.field(
         default_factory=lambda: dict(val_loss=None, val_metrics=None)
     )
-    losses: list = dataclasses.field(default_factory=list)  # since the last sync, on the device
-    sizes: list = dataclasses.field(default_factory=list)
     bar: tqdm | None = None
     steps: int = 0  # this process's, in the current epoch
     samples: int = 0
@@ -130,7 +129,6 @@ class RunState:
     def progress_bar(self, loader: Any) -> tqdm:
         """The loader's batches of this epoch behind a progress bar (process 0 only)."""
         self.steps, self.samples = len(loader), loader.samples
-        self.losses, self.sizes = [], []
         self.bar = tqdm(
             loader,
             total=self.steps,
@@ -143,42 +141,31 @@ class RunState:
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop when the loss is NaN or infinite (under torchrun: any process's, so that all
-        stop together)."""
-        checked = self.procs.sum(loss.detach()).item()
-        if not math.isfinite(checked):
+        stop together). The one sync with the device per step: the loss is read here, once."""
+        self.last_loss = self.procs.sum(loss.detach()).item()
+        if not math.isfinite(self.last_loss):
             raise UserError(
-                f"the training loss is {checked} at epoch {self.epoch + 1}, step "
+                f"the training loss is {self.last_loss} at epoch {self.epoch + 1}, step "
                 f"{self.step + 1}: stopped before the optimizer step; the last checkpoint is "
                 "untouched (try a lower --lr, or look for extreme values in the data)"
             )
 
-    def step_done(self, loss: torch.Tensor, batch_size: int) -> None:
-        """Count a step. Its loss stays on the device (loss.item() every step would make the
-        CPU wait for the GPU): one sync per --log-interval steps and one per checkpoint."""
+    def step_done(self, batch_size: int) -> None:
+        """Count a step of `batch_size` samples per process (every process's batch has the
+        same size), with the loss check_finite read."""
         self.step += 1
-        self.losses.append(loss.detach())
-        self.sizes.append(batch_size)
+        self.loss_sum += self.last_loss * batch_size
         if self.step % self.cfg.log_interval == 0 and self.bar is not None:
-            self.bar.set_postfix(loss=f"{loss.item():.4f}")
+            self.bar.set_postfix(loss=f"{self.last_loss / self.procs.world:.4f}")
         every = self.cfg.checkpoint_every
         if every and self.step % every == 0 and self.step < self.steps:
-            self.loss_sum += self.synced_loss_sum()
             self.save()
-
-    def synced_loss_sum(self) -> float:
-        """The sum over samples (of every process) of the losses since the last call."""
-        local = torch.zeros((), dtype=torch.float64)
-        if self.losses:
-            sizes = torch.tensor(self.sizes).double()
-            local = (torch.stack(self.losses).cpu().double() * sizes).sum()
-        self.losses, self.sizes = [], []
-        return self.procs.sum(local).item()
 
     def epoch_loss(self) -> float:
         """The mean training loss of the epoch (over the samples of every process)."""
         if self.bar is not None:
             self.bar.close()
-        return (self.loss_sum + self.synced_loss_sum()) / (self.samples * self.procs.world)
+        return self.loss_sum / (self.samples * self.procs.world)
 
     def epoch_done(self, val_loss: float, metrics: dict[str, Any]) -> None:
         self.epoch, self.step, self.loss_sum = self.epoch + 1, 0, 0.0

@@ -172,7 +172,8 @@ class EpochLoader:
     def __init__(self, n: int, batch_size: int, procs: Processes, shuffle: bool, seed: int) -> None:
         self.n, self.batch_size, self.procs = n, batch_size, procs
         self.shuffle, self.seed, self.epoch, self.skip = shuffle, seed, 0, 0
-        self.samples = len(self.order()) if shuffle else n  # of this process, per epoch
+        # Of this process, per epoch: the sampler deals ceil(n / world) to each process.
+        self.samples = -(-n // procs.world) if shuffle else n
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         """Shuffle for `epoch`, leaving out its first `skip` batches (resuming mid-epoch)."""
