@@ -10,7 +10,7 @@
 predict.py reads new images with load_inputs(). Shared helpers are in data_files.py.
 """
 
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from images import Decoder, list_files, read_samples
 from utils import DataError, warn
 
 
-@dataclass
+@dataclasses.dataclass
 class Samples:
     """The images of one split as read: their table (path and target columns), the decoded
     images (None when they are decoded every epoch instead), per-image channel statistics
@@ -86,16 +86,8 @@ def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> Splits:
 def subset(samples: Samples, index: np.ndarray) -> Samples:
     rows = torch.from_numpy(index)
     images = None if samples.images is None else samples.images[rows]
-    frame = samples.frame.iloc[index]
-    return Samples(
-        frame,
-        samples.target,
-        images,
-        samples.stats[rows],
-        samples.path,
-        samples.decoder,
-        samples.workers,
-    )
+    frame, stats = samples.frame.iloc[index], samples.stats[rows]
+    return dataclasses.replace(samples, frame=frame, images=images, stats=stats)
 
 
 def scan_samples(
