@@ -232,6 +232,7 @@ def main() -> None:
     procs = distributed.start(cli.get("device", Config.device))
     try:
         train(cli, resume, procs)
+        procs.wait_for_all()
     finally:
         distributed.stop()
 

@@ -83,6 +83,13 @@ class Processes:
             for buffer in model.buffers():
                 dist.broadcast(buffer, src=0)
 
+    def wait_for_all(self) -> None:
+        """Wait until every process gets here: they then leave the process group together (a
+        process that leaves while another still talks to it can be aborted by gloo)."""
+        if self.world > 1:
+            gpu = [self.device.index] if self.device.type == "cuda" else None
+            dist.barrier(device_ids=gpu)
+
     def gather(self, value: T) -> list[T]:
         """Every process's `value`, in rank order (any picklable value)."""
         if self.world == 1:
