@@ -169,11 +169,16 @@ def shares() -> dict:
 
 
 def sampler(n: str, world: str) -> dict:
-    from data_files import epoch_sampler
+    from data_files import EpochLoader
+    from distributed import Processes
     from torch.utils.data import DistributedSampler
 
     n_, w = int(n), int(world)
-    ours = [list(epoch_sampler(n_, 42, 3, rank, w)) for rank in range(w)]
+    ours = []
+    for rank in range(w):
+        loader = EpochLoader(n_, 1, Processes(rank=rank, world=w), shuffle=True, seed=42)
+        loader.set_epoch(3)
+        ours.append(loader.order())
     theirs = []
     for rank in range(w):
         reference = DistributedSampler(range(n_), num_replicas=w, rank=rank, shuffle=True, seed=42)

@@ -41,7 +41,7 @@ from tests.template_versions import (
 )
 
 LEGACY = list(history.LEGACY)
-NEXT = "0.8.0"
+NEXT = "0.9.0"
 needs_history = pytest.mark.skipif(
     not has_git_history(), reason="needs the scaffold repository's git history (a clone)"
 )
@@ -263,7 +263,7 @@ def test_a_team_updates_a_project_of_an_old_release_to_the_same_bytes(wheels, tm
         assert "conflict" not in result.stdout + result.stderr
         results[name] = snapshot(root)
     assert results["alice"] == results["bob"] == results["carol"]
-    # Every user edit kept, every change of 0.5.0, 0.6.0, 0.7.0 and 0.8.0 arrived.
+    # Every user edit kept, every change of 0.5.0, 0.6.0, 0.7.0, 0.8.0 and 0.9.0 arrived.
     assert "setting(0.25, " in (origin / "config.py").read_text()
     assert "def count_parameters" in (origin / "model.py").read_text()
     assert (origin / "features.py").is_file() and (origin / "distributed.py").is_file()

@@ -16,10 +16,10 @@ format: settings were only ever added, and Config.from_dict gives missing ones t
 from typing import Any
 
 # This project's template release (scaffold update changes it); every checkpoint records it.
-TEMPLATE_VERSION = "0.7.0"
+TEMPLATE_VERSION = "0.8.0"
 
 
-class OldCheckpointError(ValueError):
+class OldCheckpointError(Exception):
     """A checkpoint this release cannot use; the message says which release wrote it and why."""
 
 
@@ -49,8 +49,6 @@ def upgrade(state: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         )
     try:
         convert(state, version, notes)
-    except OldCheckpointError:
-        raise
     except (KeyError, TypeError, ValueError) as e:
         raise OldCheckpointError(
             f"written by template {version} in a form this release cannot read "

@@ -1,62 +1,57 @@
 """Figures of a run, as PNG files in its folder: history.png (train.py), and eval.py's confusion
 matrix of the test set.
 
-matplotlib comes with the project's install; where it is missing each function prints a
-one-line note, draws nothing and returns False.
+Each returns the file it wrote (no window opens: works on servers), or None and a one-line
+note without matplotlib.
 """
 
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
-def pyplot() -> Any | None:
-    """matplotlib.pyplot drawing into files (no window: works on servers), or None."""
+def new_figure(**options: Any) -> Any | None:
+    """A matplotlib Figure (None, with a note, without matplotlib)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         print("note: matplotlib is not installed, so no plots (pip install matplotlib)")
         return None
-    return plt
+    return Figure(layout="constrained", **options)
 
 
-def history(rows: list[dict[str, float]], main_metric: str, run_dir: Path) -> bool:
+def history(run_dir: Path, main_metric: str) -> Path | None:
     """history.png: the train and validation loss, and the validation main metric, per epoch
-    (the rows of metrics.csv)."""
-    plt = pyplot()
-    if plt is None or not rows:
-        return False
-    epochs = [row["epoch"] for row in rows]
-    figure, (loss, metric) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    loss.plot(epochs, [row["train_loss"] for row in rows], marker=".", label="train")
-    loss.plot(epochs, [row["val_loss"] for row in rows], marker=".", label="validation")
+    (from the run's metrics.csv)."""
+    figure = new_figure(figsize=(10, 4))
+    if figure is None:
+        return None
+    log = pd.read_csv(run_dir / "metrics.csv")
+    loss, metric = figure.subplots(1, 2)
+    loss.plot(log["epoch"], log["train_loss"], marker=".", label="train")
+    loss.plot(log["epoch"], log["val_loss"], marker=".", label="validation")
     loss.set(xlabel="epoch", ylabel="loss", title="Loss")
     loss.legend()
-    metric.plot(epochs, [row[f"val_{main_metric}"] for row in rows], marker=".", color="C2")
+    metric.plot(log["epoch"], log[f"val_{main_metric}"], marker=".", color="C2")
     metric.set(xlabel="epoch", ylabel=main_metric, title=f"Validation {main_metric}")
     for axes in (loss, metric):
         axes.grid(alpha=0.3)
-    save(plt, figure, run_dir / "history.png")
-    return True
+    figure.savefig(run_dir / "history.png", dpi=100)
+    return run_dir / "history.png"
 
 
 def confusion_matrices(
     matrices: list[np.ndarray], classes: list[list[str]], titles: list[str], path: Path
-) -> bool:
+) -> Path | None:
     """One panel per matrix: counts[i, j] = samples of true class i predicted as class j."""
-    plt = pyplot()
-    if plt is None:
-        return False
     side = min(max(4.0, 0.45 * max(len(c) for c in classes) + 2), 16)
-    figure, panels = plt.subplots(
-        1, len(matrices), figsize=(side * len(matrices), side), squeeze=False, layout="constrained"
-    )
+    figure = new_figure(figsize=(side * len(matrices), side))
+    if figure is None:
+        return None
+    panels = figure.subplots(1, len(matrices), squeeze=False)
     for axes, counts, names, title in zip(panels[0], matrices, classes, titles, strict=True):
-        counts = np.asarray(counts)
         axes.imshow(counts, cmap="Blues")
         ticks = range(len(names))
         axes.set_xticks(ticks, names, rotation=90 if len(names) > 8 else 0)
@@ -66,10 +61,5 @@ def confusion_matrices(
             for (i, j), count in np.ndenumerate(counts):
                 dark = count > counts.max() / 2
                 axes.text(j, i, count, ha="center", va="center", color="w" if dark else "k")
-    save(plt, figure, path)
-    return True
-
-
-def save(plt: Any, figure: Any, path: Path) -> None:
     figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return path

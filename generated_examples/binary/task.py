@@ -20,14 +20,7 @@ from torch import nn
 
 import plots
 from config import Config
-from utils import (
-    ClassLabels,
-    UserError,
-    confusion_matrix,
-    format_confusion,
-    format_metrics,
-    safe_div,
-)
+from utils import ClassLabels, UserError, confusion_matrix, confusion_text, format_metrics, safe_div
 
 MAIN_METRIC = "accuracy"  # higher is better; printed every epoch
 STRATIFY = True  # keep the class balance equal across train/val/test
@@ -124,19 +117,15 @@ def metrics_from_state(state: dict[str, torch.Tensor], targets: Targets) -> dict
 
 def to_frame(pred: torch.Tensor, probs: torch.Tensor, targets: Targets) -> pd.DataFrame:
     """Predictions as a table: the class name and the positive-class probability."""
-    return pd.DataFrame(
-        {
-            "prediction": [targets.classes[i] for i in pred.tolist()],
-            f"probability_{targets.classes[1]}": probs.numpy(),
-        }
-    )
+    names = [targets.classes[i] for i in pred.tolist()]
+    return pd.DataFrame({"prediction": names, f"probability_{targets.classes[1]}": probs.numpy()})
 
 
 def report(metrics: dict[str, Any], targets: Targets) -> str:
     return (
         f"{format_metrics(metrics)}\n(positive class: {targets.classes[1]})\n\n"
         f"confusion matrix (rows: true class)\n"
-        f"{format_confusion(metrics['confusion_matrix'], targets.classes)}"
+        f"{confusion_text(metrics['confusion_matrix'], targets.classes)}"
     )
 
 
@@ -144,7 +133,6 @@ def plot_test(
     y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
 ) -> Path | None:
     """eval.py's figure: the test confusion matrix (None without matplotlib)."""
-    path = run_dir / "confusion_matrix.png"
     counts = np.array(metrics["confusion_matrix"])
-    drawn = plots.confusion_matrices([counts], [targets.classes], ["Test set"], path)
-    return path if drawn else None
+    path = run_dir / "confusion_matrix.png"
+    return plots.confusion_matrices([counts], [targets.classes], ["Test set"], path)

@@ -1,14 +1,9 @@
-"""Steps 1 and 3 of the pipeline, for images: read them, split them, serve mini-batches.
-
-    1. load_data()    lists the images (a folder with one sub-folder per class, or a CSV of
-                      path,target), decodes each once to one size and colour mode (unreadable
-                      ones are skipped with a warning) and splits them into train/val/test
-    3. make_loader()  mini-batches (x, y), x (B, C, H, W) uint8: from memory when the decoded
-                      images fit in --cache-mb, else decoded from their files by DataLoader
-                      workers every epoch
-
-predict.py reads new images with load_inputs(). Shared helpers are in data_files.py.
-"""
+"""Steps 1 and 3 of the pipeline, for images: load_data() lists them (a folder with one
+sub-folder per class, or a CSV of path,target), decodes each once to one size and colour mode
+(unreadable ones are skipped with a warning) and splits them into train/val/test; make_loader()
+serves mini-batches (x, y), x (B, C, H, W) uint8: from memory when the decoded images fit in
+--cache-mb, else decoded from their files by DataLoader workers every epoch. predict.py reads
+new images with load_inputs()."""
 
 import dataclasses
 from pathlib import Path
@@ -19,19 +14,9 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+import data_files
 import task
 from config import Config
-from data_files import (
-    EpochLoader,
-    Splits,
-    TensorLoader,
-    about,
-    check_columns,
-    evaluation_share,
-    extra_files,
-    read_table,
-    split_rows,
-)
 from distributed import Processes
 from images import Decoder, list_files, read_samples
 from utils import DataError, warn
@@ -39,9 +24,8 @@ from utils import DataError, warn
 
 @dataclasses.dataclass
 class Samples:
-    """The images of one split as read: their table (path and target columns), the decoded
-    images (None when they are decoded every epoch instead), per-image channel statistics
-    (N, C, 2) for the normalization, and how they were decoded."""
+    """The images of one split as read: their table (path and target columns), the decoded images
+    (None: decoded every epoch instead), per-image channel statistics (N, C, 2), the decoder."""
 
     frame: pd.DataFrame
     target: list[str]
@@ -52,11 +36,11 @@ class Samples:
     workers: int
 
 
-def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> Splits:
+def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> data_files.Splits:
     """The train/val/test images: the same ones in every run with the same data, seed and
     sizes, so eval.py tests on exactly the images training held out. `saved` is a checkpoint's
     preprocessing: its size and colour mode are used again."""
-    path, files = Path(cfg.data), extra_files(cfg)
+    path, files = Path(cfg.data), data_files.extra_files(cfg)
     frame, target = read_samples(path, cfg.target, cfg.strict_data)
     extra = {part: read_samples(file, target, cfg.strict_data)[0] for part, file in files.items()}
     if saved is None:
@@ -64,7 +48,7 @@ def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> Splits:
     else:
         decoder = Decoder(saved["features"]["size"], saved["features"]["mode"])
     total = len(frame) + sum(map(len, extra.values()))
-    keep = decoder.nbytes(total) <= cfg.cache_mb * 2**20
+    keep = total * len(decoder.mode) * decoder.size**2 <= cfg.cache_mb * 2**20  # decoded bytes
     if not keep:
         print(f"note: {total} images exceed --cache-mb {cfg.cache_mb}: decoding them every epoch")
 
@@ -74,13 +58,13 @@ def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> Splits:
 
     whole = samples(frame, path)
     if saved is None:
-        with about(path):  # fail early, before splitting, if the target does not fit the task
+        with data_files.about(path):  # fail before splitting if the target does not fit the task
             task.Targets.fit(whole.frame[target], cfg)
-    rows = split_rows(whole.frame, target, cfg, path, files)
+    rows = data_files.split_rows(whole.frame, target, cfg, path, files)
     parts = {part: subset(whole, index) for part, index in rows.items()}
     for part, file in files.items():
         parts[part] = samples(extra[part], file)
-    return Splits(parts["train"], parts["val"], parts["test"])
+    return data_files.Splits(parts["train"], parts["val"], parts["test"])
 
 
 def subset(samples: Samples, index: np.ndarray) -> Samples:
@@ -91,12 +75,7 @@ def subset(samples: Samples, index: np.ndarray) -> Samples:
 
 
 def scan_samples(
-    frame: pd.DataFrame,
-    target: list[str],
-    decoder: Decoder,
-    keep: bool,
-    cfg: Config,
-    path: Path,
+    frame: pd.DataFrame, target: list[str], decoder: Decoder, keep: bool, cfg: Config, path: Path
 ) -> tuple[pd.DataFrame, torch.Tensor | None, torch.Tensor]:
     """Decode every listed image before training; unreadable ones (missing, corrupt,
     truncated, not an image) are reported by path and skipped, or stop the run with
@@ -127,27 +106,23 @@ class ImageFiles(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.decoder.decode(self.paths[i]), self.y[i]
 
-    def subset(self, index: np.ndarray) -> "ImageFiles":
-        paths = [self.paths[i] for i in index]
-        return ImageFiles(paths, self.y[torch.from_numpy(index)], self.decoder, self.workers)
 
-
-class FileLoader(EpochLoader):
+class FileLoader(data_files.EpochLoader):
     """A DataLoader over ImageFiles, epoch by epoch as TensorLoader (data_files.py)."""
 
     def __init__(
         self, dataset: ImageFiles, batch_size: int, procs: Processes, shuffle: bool, seed: int
     ) -> None:
-        if not shuffle and (index := evaluation_share(len(dataset), procs)) is not None:
-            dataset = dataset.subset(index)
-        self.dataset, self.y = dataset, dataset.y
-        super().__init__(len(dataset), batch_size, procs, shuffle, seed)
+        self.dataset, self.y, self.share = dataset, dataset.y, None
+        if not shuffle and (index := data_files.evaluation_share(len(dataset), procs)) is not None:
+            self.y, self.share = dataset.y[torch.from_numpy(index)], index.tolist()
+        super().__init__(len(self.y), batch_size, procs, shuffle, seed)
 
     def __iter__(self) -> Any:
         loader = DataLoader(
             self.dataset,
             batch_size=self.batch_size,
-            sampler=self.order() if self.shuffle else None,
+            sampler=self.order() if self.shuffle else self.share,
             # Worker seeds; leaves the global RNG (dropout, augmentation) alone.
             generator=torch.Generator().manual_seed(self.seed + self.epoch if self.shuffle else 0),
             num_workers=self.dataset.workers,
@@ -157,16 +132,12 @@ class FileLoader(EpochLoader):
 
 
 def make_loader(
-    dataset: TensorDataset | ImageFiles,
-    batch_size: int,
-    procs: Processes,
-    shuffle: bool = False,
-    seed: int = 0,
-) -> TensorLoader | FileLoader:
+    dataset: Dataset, batch_size: int, procs: Processes, shuffle: bool = False, seed: int = 0
+) -> data_files.TensorLoader | FileLoader:
     """Mini-batches (x, y) of a split, x (B, C, H, W) uint8; with `shuffle`, a new order every
     epoch (set_epoch). Decoded images move to the device once, for the whole run."""
     if isinstance(dataset, TensorDataset):
-        return TensorLoader(dataset, batch_size, procs, shuffle, seed)
+        return data_files.TensorLoader(dataset, batch_size, procs, shuffle, seed)
     return FileLoader(dataset, batch_size, procs, shuffle, seed)
 
 
@@ -176,8 +147,8 @@ def load_inputs(path: Path, preprocessing: Any) -> tuple[pd.DataFrame, torch.Ten
     if path.is_dir():
         paths = [str(p) for p in list_files(path)[0]]
     elif path.suffix.lower() in {".csv", ".parquet", ".pq"}:
-        frame = read_table(path)
-        check_columns(frame, ["path"], path)
+        frame = data_files.read_table(path)
+        data_files.check_columns(frame, ["path"], path)
         paths = [str(path.parent / p) for p in frame["path"].map(str)]
     elif path.exists():
         paths = [str(path)]

@@ -8,9 +8,9 @@ the preprocessing saved in the checkpoint. Writes test_metrics.json into the run
 confusion_matrix.png.
 """
 
-import argparse
 import json
 import sys
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
 
 import task
@@ -24,9 +24,7 @@ from utils import UserError, collect_logits, pick_device
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__, formatter_class=RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, help="run folder (default: the newest in runs/)")
     parser.add_argument("--checkpoint", choices=["best", "last"], default="best")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps, ...")
@@ -56,8 +54,7 @@ def main() -> None:
     print(f"{path} (epoch {checkpoint['epoch']}) on {len(y)} test samples\n")
     print(task.report(metrics, targets))
     print(f"\nwrote {out}")
-    figure = task.plot_test(y, pred, metrics, targets, run_dir)
-    if figure is not None:
+    if figure := task.plot_test(y, pred, metrics, targets, run_dir):
         print(f"wrote {figure}")
 
 

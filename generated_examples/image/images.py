@@ -19,11 +19,8 @@ GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 def list_files(folder: Path) -> tuple[list[Path], list[Path]]:
     """The image files and the other files under `folder` (recursively, hidden ones left out),
     each in a fixed order."""
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    found = [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()]
+    files = sorted(folder / p for p in found if not any(s.startswith(".") for s in p.parts))
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     return images, [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
 
@@ -74,9 +71,6 @@ class Decoder:
             modes = {image_mode(p) for p in paths} - {None}  # unreadable files: see scan()
             mode = "L" if modes <= GREY_MODES else "RGB"
         return cls(cfg.image_size, mode)
-
-    def nbytes(self, count: int) -> int:
-        return count * len(self.mode) * self.size * self.size
 
     def decode(self, path: str) -> torch.Tensor:
         """(C, H, W) uint8, or a DataError naming the file."""

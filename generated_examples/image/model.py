@@ -54,28 +54,17 @@ class SmallCNN(nn.Module):
     linear head with one output per target. Works for any image size."""
 
     def __init__(
-        self,
-        in_channels: int,
-        out_features: int,
-        widths: list[int],
-        dropout: float,
-        mean: list[float],
-        std: list[float],
-        crop_padding: int,
-        flip: bool,
+        self, in_channels: int, out_features: int, widths: list[int], dropout: float, **input: Any
     ) -> None:
         super().__init__()
-        self.input = ImageInput(mean, std, crop_padding, flip)
+        self.input = ImageInput(**input)  # mean, std, crop_padding, flip
         layers: list[nn.Module] = []
         channels = in_channels
         for i, width in enumerate(widths):
             if i > 0:
                 layers.append(nn.MaxPool2d(2, ceil_mode=True))
-            layers += [
-                nn.Conv2d(channels, width, 3, padding=1, bias=False),
-                nn.BatchNorm2d(width),
-                nn.ReLU(inplace=True),
-            ]
+            conv = nn.Conv2d(channels, width, 3, padding=1, bias=False)
+            layers += [conv, nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
             channels = width
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, out_features))
@@ -89,15 +78,9 @@ class SmallCNN(nn.Module):
 
 def model_kwargs(cfg: Config, input_args: dict[str, Any], out_features: int) -> dict[str, Any]:
     """Everything build_model needs, as plain values (stored in every checkpoint)."""
-    return {
-        "name": cfg.model,
-        **input_args,
-        "out_features": out_features,
-        "widths": cfg.widths,
-        "dropout": cfg.dropout,
-        "crop_padding": cfg.crop_padding,
-        "flip": cfg.flip,
-    }
+    kwargs = {"name": cfg.model, **input_args, "out_features": out_features}
+    kwargs |= {"widths": cfg.widths, "dropout": cfg.dropout}
+    return kwargs | {"crop_padding": cfg.crop_padding, "flip": cfg.flip}
 
 
 def build_model(name: str, **args: Any) -> nn.Module:

@@ -7,8 +7,8 @@ Writes one CSV row per sample: the image path,
 then the predicted class name and the probabilities.
 """
 
-import argparse
 import sys
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
 
 import pandas as pd
@@ -23,9 +23,7 @@ from utils import UserError, collect_logits, pick_device
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__, formatter_class=RawDescriptionHelpFormatter)
     parser.add_argument(
         "--input", type=Path, required=True, help="an image, a folder, or a CSV with a path column"
     )

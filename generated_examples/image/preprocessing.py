@@ -1,10 +1,7 @@
-"""Step 2 of the pipeline, for images: the normalization and the targets.
-
-Images are decoded to one size and colour mode when they are read (data_loader.py) and stay
-uint8; the model normalizes them on its device with the channel mean and std of the training
-images (ImageInput in model.py). Both are fit on the training split only and kept as plain
-values (`state_dict()`), stored in every checkpoint, so eval.py and predict.py see images
-exactly as training did.
+"""Step 2 of the pipeline, for images: the normalization and the targets, fit on the training
+split only and kept as plain values (`state_dict()`) in every checkpoint, so eval.py and
+predict.py see images exactly as training did. Images stay uint8 as decoded (data_loader.py);
+the model normalizes them on its device with the channel mean and std (ImageInput, model.py).
 """
 
 from typing import Any

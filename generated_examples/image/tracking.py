@@ -3,13 +3,11 @@ chosen by --tracker (default in config.py). To look at the runs:
 
     tensorboard  tensorboard --logdir runs                  (runs/NAME/tensorboard/)
     wandb        wandb sync runs/NAME/wandb/offline-run-*   (offline; or WANDB_MODE=online)
-    mlflow       mlflow ui --backend-store-uri sqlite:///runs/mlflow.db
-                 (or set MLFLOW_TRACKING_URI to log to a tracking server)
+    mlflow       mlflow ui --backend-store-uri sqlite:///runs/mlflow.db  (or MLFLOW_TRACKING_URI)
     none         metrics.csv only
 
 TensorBoard comes with the project's install; wandb and mlflow are optional extras (pip install
-".[wandb]" or ".[mlflow]"). Each is imported only when chosen, and every one works without a
-network connection. Only process 0 writes.
+".[wandb]" or ".[mlflow]"), imported only when chosen. All work offline; process 0 writes.
 """
 
 import csv
@@ -25,10 +23,6 @@ from config import Config
 from utils import UserError
 
 PROJECT = "image"  # the W&B project and the MLflow experiment
-
-
-# ---------------------------------------------------------------------------------------------
-# metrics.csv: one row per epoch
 
 
 def log_row(
@@ -53,16 +47,6 @@ def log_row(
     return row
 
 
-def read_log(path: Path) -> list[dict[str, float]]:
-    """The complete rows of metrics.csv, as numbers (a missing value, e.g. an undefined
-    ROC-AUC, is NaN)."""
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        rows = [row for row in csv.DictReader(f) if None not in row.values()]
-    return [{k: float(v) if v else float("nan") for k, v in row.items()} for row in rows]
-
-
 def trim_log(path: Path, last_epoch: int) -> None:
     """Keep the complete metrics.csv rows up to the checkpoint's epoch: a killed run may have
     logged an epoch it never saved, or only part of a line."""
@@ -71,12 +55,8 @@ def trim_log(path: Path, last_epoch: int) -> None:
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
         fields = reader.fieldnames or []
-        rows = [
-            row
-            for row in reader
-            if None not in row.values() and row.get("epoch", "").isdigit()
-            if int(row["epoch"]) <= last_epoch
-        ]
+        complete = [row for row in reader if None not in row.values()]
+    rows = [r for r in complete if r.get("epoch", "").isdigit() and int(r["epoch"]) <= last_epoch]
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
         if rows:
@@ -86,27 +66,18 @@ def trim_log(path: Path, last_epoch: int) -> None:
     tmp.replace(path)
 
 
-# ---------------------------------------------------------------------------------------------
-# Experiment trackers
-
-
 def usable(name: str) -> str:
     """The tracker to use, checked before training on every process: a chosen tracker whose
-    package is missing stops the run, except TensorBoard (the default), which is skipped with
-    a note ("none" is returned)."""
-    if name == "none":
-        return name
+    package is missing stops the run, except TensorBoard (the default): a note, and "none"."""
     try:
-        importlib.import_module(name)  # each tracker's package has its name
+        if name != "none":
+            importlib.import_module(name)  # each tracker's package has its name
     except ImportError:
-        if name == "tensorboard":
-            note = "tensorboard is not installed, so no TensorBoard logs"
-            print(f"note: {note} (pip install tensorboard)")
-            return "none"
-        raise UserError(
-            f"--tracker {name} needs the {name} package: pip install {name} "
-            "(or pass --tracker none)"
-        ) from None
+        if name != "tensorboard":
+            hint = f"pip install {name} (or pass --tracker none)"
+            raise UserError(f"--tracker {name} needs the {name} package: {hint}") from None
+        print("note: tensorboard is not installed, so no TensorBoard logs (pip install it)")
+        return "none"
     return name
 
 
@@ -191,5 +162,4 @@ def start(name: str, cfg: Config, run_dir: Path) -> Tracker:
 
 def flat_config(cfg: Config) -> dict[str, str]:
     """The settings as text, one entry per setting (lists joined by commas)."""
-    values = dataclasses.asdict(cfg)
-    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in values.items()}
+    return {k: ",".join(map(str, v)) if type(v) is list else str(v) for k, v in vars(cfg).items()}

@@ -56,8 +56,7 @@ def train(cli: dict[str, Any], resume: bool, procs: Processes) -> None:
     else:
         preprocessing = Preprocessing.fit(data.train, cfg)
 
-    # 3. Dataset and DataLoader (the test set too: a bad value in it stops the run now, not
-    # after training).
+    # 3. Dataset and DataLoader (the test set too: a bad value there stops the run now).
     train_set, val_set, test_set = map(preprocessing.dataset, (data.train, data.val, data.test))
     train_loader = make_loader(train_set, batch_size, procs, shuffle=True, seed=cfg.seed)
     val_loader = make_loader(val_set, cfg.batch_size, procs)
@@ -99,9 +98,8 @@ def fit(
 ) -> None:
     """Steps 6 and 7: train and validate epoch after epoch, and save each one."""
     cfg, procs, model, optimizer = run.cfg, run.procs, run.model, run.optimizer
-    # 6. Training loop, with validation after every epoch. One copy of the model per
-    # process: DDP copies process 0's weights to the others now, and averages the gradients
-    # in every backward().
+    # 6. Training loop, with validation after every epoch. Under torchrun, DDP copies process
+    # 0's weights to every process now, and averages the gradients in every backward().
     ddp_model = DistributedDataParallel(model, procs.device_ids) if procs.world > 1 else model
     for epoch in range(run.epoch + 1, cfg.epochs + 1):
         start = time.perf_counter()
@@ -138,9 +136,8 @@ def fit(
             break
     if tracker is not None:
         tracker.close()
-        history = tracking.read_log(run.run_dir / "metrics.csv")
-        if plots.history(history, task.MAIN_METRIC, run.run_dir):
-            print(f"plotted the loss and val_{task.MAIN_METRIC}: {run.run_dir / 'history.png'}")
+        if figure := plots.history(run.run_dir, task.MAIN_METRIC):
+            print(f"plotted the loss and val_{task.MAIN_METRIC}: {figure}")
     print(f"best val_loss {run.stopper.best:.4f}; checkpoints in {run.run_dir}/")
     print(f"next: python eval.py --run {run.run_dir}")
 
@@ -243,6 +240,5 @@ if __name__ == "__main__":
     except UserError as e:  # every process stops; process 0 says why
         sys.exit(f"error: {e}" if distributed.is_main_process() else 1)
     except KeyboardInterrupt:
-        if distributed.is_main_process():
-            sys.exit("interrupted: continue with `python train.py --resume`")
-        sys.exit(1)
+        resume = "interrupted: continue with `python train.py --resume`"
+        sys.exit(resume if distributed.is_main_process() else 1)

@@ -26,25 +26,14 @@ def setting(default: Any, help: str, choices: list[str] | None = None) -> Any:
 @dataclass
 class Config:
     # Data
-    data: str = setting(
-        "data/wine.csv",
-        "CSV (or Parquet) file, one row per sample",
-    )
-    target: list[str] = setting(
-        ["cultivar"],
-        "target column(s), comma-separated",
-    )
+    data: str = setting("data/wine.csv", "CSV (or Parquet) file, one row per sample")
+    target: list[str] = setting(["cultivar"], "target column(s)")
     val_size: float = setting(0.15, "fraction of samples used for validation")
     test_size: float = setting(0.15, "fraction of samples held out for eval.py")
     val_data: str = setting("", "validation data in the format of `data` (default: split it off)")
     test_data: str = setting("", "test data in the format of `data` (default: split it off)")
-    strict_data: bool = setting(
-        False, "stop at data problems that are otherwise skipped with a warning"
-    )
-    column_types: list[str] = setting(
-        [],
-        "override column typing, NAME:TYPE with TYPE numeric, categorical, date or drop",
-    )
+    strict_data: bool = setting(False, "stop at data problems otherwise skipped with a warning")
+    column_types: list[str] = setting([], "NAME:TYPE, TYPE numeric, categorical, date or drop")
     max_categories: int = setting(50, "one-hot encode at most N categories (the most frequent)")
 
     # Model
@@ -64,9 +53,7 @@ class Config:
     epochs: int = setting(30, "maximum number of epochs")
     batch_size: int = setting(64, "samples per optimizer step")
     patience: int = setting(5, "stop after N epochs without a lower validation loss (0 = never)")
-    plateau_patience: int = setting(
-        2, "scheduler plateau: epochs without a lower validation loss before the lr drops 10x"
-    )
+    plateau_patience: int = setting(2, "--scheduler plateau: lr / 10 after N epochs with no gain")
 
     # Runtime
     device: str = setting("auto", "auto (cuda, then mps, then cpu), or e.g. cpu, cuda:1, mps")
@@ -77,9 +64,7 @@ class Config:
     log_interval: int = setting(20, "refresh the progress bar's loss every N steps")
     checkpoint_every: int = setting(0, "also save last.pt every N steps (0 = after each epoch)")
     tracker: str = setting(
-        "tensorboard",
-        "experiment tracker besides metrics.csv (see tracking.py)",
-        ["tensorboard", "wandb", "mlflow", "none"],
+        "tensorboard", "logger besides metrics.csv", ["tensorboard", "wandb", "mlflow", "none"]
     )
 
     def __post_init__(self) -> None:
@@ -99,11 +84,9 @@ class Config:
             "label_smoothing must be in [0, 1)": 0 <= self.label_smoothing < 1,
         }
         for f in dataclasses.fields(self):
-            allowed = f.metadata.get("choices")
-            if allowed:
+            if allowed := f.metadata.get("choices"):
                 checks[f"{f.name} must be one of {allowed}"] = getattr(self, f.name) in allowed
-        failed = [message for message, ok in checks.items() if not ok]
-        if failed:
+        if failed := [message for message, ok in checks.items() if not ok]:
             raise UserError("bad setting: " + "; ".join(failed))
 
     @classmethod
@@ -127,11 +110,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         if f.type is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(f.type) is list:
-            kwargs["type"] = _list_of(typing.get_args(f.type)[0])
-            kwargs["metavar"] = "A,B,..."
+            kwargs |= {"type": _list_of(typing.get_args(f.type)[0]), "metavar": "A,B,..."}
         else:
-            kwargs["type"] = f.type
-            kwargs["choices"] = f.metadata["choices"]
+            kwargs |= {"type": f.type, "choices": f.metadata["choices"]}
         parser.add_argument("--" + f.name.replace("_", "-"), **kwargs)
 
 
@@ -161,14 +142,8 @@ def parse_args(description: str) -> tuple[dict[str, Any], bool]:
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_config_flags(parser)
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue a run from its last.pt: --run (default: the newest run)",
-    )
-    parser.add_argument(
-        "--run", type=Path, help="with --resume: the run folder to continue, e.g. runs/NAME"
-    )
+    parser.add_argument("--resume", action="store_true", help="continue a run from its last.pt")
+    parser.add_argument("--run", type=Path, help="with --resume: runs/NAME (default: the newest)")
     cli = vars(parser.parse_args())
     run, resume = cli.pop("run"), cli.pop("resume")
     if run is not None:

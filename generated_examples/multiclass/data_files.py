@@ -1,9 +1,8 @@
 """Data helpers every input type uses: reading CSV / Parquet tables, the train/val/test split
 (step 1 of the pipeline), and mini-batches of tensors that live in memory (step 3).
 
-A problem with the data stops the run before any training step, with one line naming the
-file, the column and the line. Problems that training can work around are skipped with a
-warning, or stop the run too with --strict-data.
+A data problem stops the run before any training step with one line naming the file, column
+and line; problems training can work around get a warning (an error with --strict-data).
 """
 
 import re
@@ -75,8 +74,7 @@ def read_csv(path: Path, exact: list[str]) -> pd.DataFrame:
 
 
 def check_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
+    if missing := [c for c in columns if c not in frame.columns]:
         names = ", ".join(map(repr, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
         raise DataError(f"{path}: no column(s) {missing}; its columns are {names}")
 
@@ -108,8 +106,7 @@ def split_rows(
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
     for index in members:
         index = rng.permutation(index)
-        n_test = round(len(index) * fractions["test"])
-        n_val = round(len(index) * fractions["val"])
+        n_test, n_val = (round(len(index) * fractions[part]) for part in ("test", "val"))
         parts["test"].append(index[:n_test])
         parts["val"].append(index[n_test : n_test + n_val])
         parts["train"].append(index[n_test + n_val :])
@@ -125,8 +122,7 @@ def split_rows(
                 "fractions"
             )
         if groups is not None and part != "train":
-            absent = sorted(set(groups) - set(groups[index]))
-            if absent:
+            if absent := sorted(set(groups) - set(groups[index])):
                 warn(
                     f"{path}: too few samples of class(es) {absent[:10]} for any to land in the "
                     f"{names[part]} split",
@@ -152,28 +148,17 @@ def about(path: Path) -> Iterator[None]:
         raise DataError(f"{path}: {e}") from None
 
 
-def epoch_sampler(
-    n: int, seed: int, epoch: int, rank: int = 0, world: int = 1
-) -> DistributedSampler:
-    """The training samples of one epoch for process `rank` of `world`: a shuffle seeded by
-    seed + epoch, the same in every process, run and resume, dealt out round-robin so each
-    process gets its own ceil(n / world) samples (a few repeated to make the shares equal).
-    With one process it is a plain seeded shuffle of all n samples."""
-    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
-    sampler.set_epoch(epoch)
-    return sampler
-
-
 class EpochLoader:
     """Mini-batches, epoch by epoch. With `shuffle`, each epoch (set_epoch) is this process's
-    share of a shuffle seeded by seed + epoch: the same batches in every run and resume.
+    share of a shuffle seeded by seed + epoch: the same batches in every process, run and
+    resume, dealt out round-robin by DistributedSampler so each process gets ceil(n / world)
+    samples (a few repeated to make the shares equal; one process: a plain seeded shuffle).
     Without, the samples in order (under torchrun: every world-th one, for evaluation)."""
 
     def __init__(self, n: int, batch_size: int, procs: Processes, shuffle: bool, seed: int) -> None:
         self.n, self.batch_size, self.procs = n, batch_size, procs
         self.shuffle, self.seed, self.epoch, self.skip = shuffle, seed, 0, 0
-        # Of this process, per epoch: the sampler deals ceil(n / world) to each process.
-        self.samples = -(-n // procs.world) if shuffle else n
+        self.samples = -(-n // procs.world) if shuffle else n  # of this process, per epoch
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         """Shuffle for `epoch`, leaving out its first `skip` batches (resuming mid-epoch)."""
@@ -181,7 +166,9 @@ class EpochLoader:
 
     def order(self) -> list[int]:
         """This process's samples of the epoch, in order, after the skipped batches."""
-        sampler = epoch_sampler(self.n, self.seed, self.epoch, self.procs.rank, self.procs.world)
+        rank, world = self.procs.rank, self.procs.world
+        sampler = DistributedSampler(range(self.n), world, rank, shuffle=True, seed=self.seed)
+        sampler.set_epoch(self.epoch)
         return list(sampler)[self.skip * self.batch_size :]
 
     def __len__(self) -> int:

@@ -55,8 +55,7 @@ class Preprocessing:
 
     def transform(self, frame: pd.DataFrame, path: Path) -> torch.Tensor:
         """(N, size) float32 features of a table with (at least) the training columns."""
-        missing = [c for c in self.columns if c not in frame.columns]
-        if missing:
+        if missing := [c for c in self.columns if c not in frame.columns]:
             raise DataError(f"{path}: missing feature column(s) {missing}")
         out = np.empty((len(frame), self.size), dtype=np.float32)  # filled column by column
         start = 0
@@ -129,12 +128,8 @@ def fit_columns(
                     "(--max-categories)",
                     cfg.strict_data,
                 )
-            categories = sorted(counts.index[: cfg.max_categories])
-            columns[name] = {
-                "type": "categorical",
-                "fill": counts.index[0],
-                "categories": categories,
-            }
+            top = sorted(counts.index[: cfg.max_categories])
+            columns[name] = {"type": "categorical", "fill": counts.index[0], "categories": top}
             missing = int(values.isna().sum())
         if missing:
             filled.append(f"{name} ({missing})")
@@ -205,9 +200,8 @@ def to_numbers(values: pd.Series) -> np.ndarray:
     """float64 values; anything that is not a number becomes NaN."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.to_numeric(values.map(str, na_action="ignore"), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    numbers = pd.to_numeric(values.map(str, na_action="ignore"), errors="coerce")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def checked_numbers(raw: pd.Series, name: str, path: Path) -> np.ndarray:

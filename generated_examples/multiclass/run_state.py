@@ -1,9 +1,7 @@
-"""The state of a training run: what a checkpoint holds, and --resume puts back.
-
-RunState holds the model, optimizer, learning-rate schedule, gradient scaler, early stopping,
-the progress within the epoch, the preprocessing and the settings; save() writes them with
-the random generators of every process, restore() puts them back, whichever release or
-machine wrote them. checkpoints.py does the file work.
+"""The state of a training run: the model, optimizer, learning-rate schedule, gradient scaler,
+early stopping, progress within the epoch, preprocessing and settings. save() writes them with
+the random generators of every process (checkpoints.py does the file work); restore() puts them
+back for --resume, whichever release or machine wrote them.
 """
 
 import dataclasses
@@ -38,9 +36,8 @@ class RunState:
     step: int = 0  # steps done in the current epoch
     loss_sum: float = 0.0  # sum over those steps' samples (of every process) of the loss
     last_loss: float = 0.0  # the latest step's loss, summed over the processes
-    last_val: dict = dataclasses.field(
-        default_factory=lambda: dict(val_loss=None, val_metrics=None)
-    )
+    val_loss: float | None = None  # of the last epoch done
+    val_metrics: dict | None = None
     bar: tqdm | None = None
     steps: int = 0  # this process's, in the current epoch
     samples: int = 0
@@ -75,7 +72,8 @@ class RunState:
             "rng": self.procs.gather(rng_state(self.procs.device)),  # one per process
             "config": dataclasses.asdict(self.cfg),
             "preprocessing": self.preprocessing.state_dict(),
-            **self.last_val,
+            "val_loss": self.val_loss,
+            "val_metrics": self.val_metrics,
         }
 
     def save(self, best: bool = False) -> None:
@@ -100,11 +98,9 @@ class RunState:
             self.scaler.load_state_dict(checkpoint["scaler"])
         self.stopper.load_state_dict(checkpoint["early_stopping"])
         self.epoch = checkpoint["epoch"]
-        self.step, self.loss_sum = (
-            checkpoint["progress"]["step"],
-            checkpoint["progress"]["loss_sum"],
-        )
-        self.last_val = {key: checkpoint[key] for key in self.last_val}
+        progress = checkpoint["progress"]
+        self.step, self.loss_sum = progress["step"], progress["loss_sum"]
+        self.val_loss, self.val_metrics = checkpoint["val_loss"], checkpoint["val_metrics"]
         if self.finished:
             print(f"{run_dir} finished at epoch {self.epoch}: nothing to resume.")
             print("To train longer, start a new run with a larger --epochs.")
@@ -129,14 +125,8 @@ class RunState:
     def progress_bar(self, loader: Any) -> tqdm:
         """The loader's batches of this epoch behind a progress bar (process 0 only)."""
         self.steps, self.samples = len(loader), loader.samples
-        self.bar = tqdm(
-            loader,
-            total=self.steps,
-            initial=self.step,
-            desc=f"epoch {self.epoch + 1}",
-            leave=False,
-            disable=None if self.procs.main else True,
-        )
+        desc, off = f"epoch {self.epoch + 1}", None if self.procs.main else True  # None: auto
+        self.bar = tqdm(loader, desc, self.steps, initial=self.step, leave=False, disable=off)
         return self.bar
 
     def check_finite(self, loss: torch.Tensor) -> None:
@@ -169,7 +159,7 @@ class RunState:
 
     def epoch_done(self, val_loss: float, metrics: dict[str, Any]) -> None:
         self.epoch, self.step, self.loss_sum = self.epoch + 1, 0, 0.0
-        self.last_val = {"val_loss": val_loss, "val_metrics": metrics}
+        self.val_loss, self.val_metrics = val_loss, metrics
 
 
 def rng_state(device: torch.device) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,32 +44,29 @@ def seed_everything(seed: int) -> None:
 
 def pick_device(name: str = "auto") -> torch.device:
     """'auto' picks cuda, then mps, then cpu; anything else is used as given."""
-    if name != "auto":
-        try:
-            device = torch.device(name)
-        except RuntimeError as e:
-            raise UserError(f"--device {name!r}: {e}") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise UserError(f"--device {name}: CUDA is not available on this machine")
-        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-            raise UserError(f"--device {name}: only {torch.cuda.device_count()} GPU(s) available")
-        if device.type == "mps" and not torch.backends.mps.is_available():
-            raise UserError(f"--device {name}: MPS is not available on this machine")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    if name == "auto":
+        mps = torch.backends.mps.is_available()
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise UserError(f"--device {name!r}: {e}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {name}: CUDA is not available on this machine")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise UserError(f"--device {name}: only {torch.cuda.device_count()} GPU(s) available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"--device {name}: MPS is not available on this machine")
+    return device
 
 
+@dataclass
 class EarlyStopping:
     """Counts epochs without a new lowest validation loss."""
 
-    def __init__(self, patience: int) -> None:
-        self.patience = patience  # 0 = never stop early
-        self.best = float("inf")
-        self.bad_epochs = 0
+    patience: int  # 0 = never stop early
+    best: float = float("inf")
+    bad_epochs: int = 0
 
     def step(self, value: float) -> bool:
         """Record one epoch's value; return True if it is the best so far."""
@@ -95,10 +93,6 @@ def collect_logits(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> t
     model.eval()
     device = next(model.parameters()).device
     return torch.cat([model(x.to(device, non_blocking=True)).float() for x in batches])
-
-
-# ---------------------------------------------------------------------------------------------
-# Classification helpers
 
 
 class ClassLabels:
@@ -150,7 +144,7 @@ def safe_div(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def format_confusion(counts: list[list[int]], classes: list[str]) -> str:
+def confusion_text(counts: list[list[int]], classes: list[str]) -> str:
     """The confusion matrix as a text table: rows = true class, columns = predicted."""
     width = max(len(str(v)) for v in [*classes, *(c for row in counts for c in row), "true"])
     lines = [" " * width + " | " + " ".join(c.rjust(width) for c in classes) + "  (predicted)"]

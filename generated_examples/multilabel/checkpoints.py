@@ -22,9 +22,9 @@ import torch
 from checkpoint_versions import TEMPLATE_VERSION, OldCheckpointError, has_no_hash, upgrade
 from utils import UserError
 
-# What a run writes before its first checkpoint: a run that stopped before then can be started
-# again under the same name.
+# What a run writes before its first checkpoint (a run that stopped then can start again).
 BEFORE_FIRST_SAVE = {"config.json", "metrics.csv", "tensorboard", "wandb", "mlflow_run_id.txt"}
+PREVIOUS = "previous.pt"  # last.pt's predecessor, the fallback when last.pt is damaged
 
 
 def new_run_dir(runs_dir: Path, name: str) -> Path:
@@ -60,13 +60,9 @@ def latest_run(runs_dir: Path) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime).parent
 
 
-PREVIOUS = "previous.pt"  # last.pt's predecessor, the fallback when last.pt is damaged
-
-
 def save_checkpoint(state: dict[str, Any], path: Path, keep_previous: bool = False) -> None:
-    """Write to a temporary file, fsync it, then rename it over `path`: a crash, a kill or a
-    full disk in the middle of a save leaves the previous checkpoint intact. With
-    `keep_previous`, the file being replaced becomes previous.pt."""
+    """Write to a temporary file, fsync it, then rename it over `path` (atomic, see above).
+    With `keep_previous`, the file being replaced becomes previous.pt."""
     path = Path(path)
     state = {**state, "template_version": TEMPLATE_VERSION}
     state["sha256"] = state_digest(state)
@@ -130,15 +126,6 @@ def load_last_checkpoint(run_dir: Path) -> dict[str, Any]:
         return state
 
 
-def remove_stale_files(run_dir: Path) -> None:
-    """Delete the temporary files of saves that a crash or a kill cut short."""
-    stale = sorted(run_dir.glob(".*.tmp"))
-    for file in stale:
-        file.unlink(missing_ok=True)
-    if stale:
-        print(f"removed {len(stale)} unfinished temporary file(s) from {run_dir}")
-
-
 def state_digest(state: Any) -> str:
     """SHA-256 of a checkpoint's contents: every tensor's dtype, shape and bytes, every other
     value's type and repr, in order."""
@@ -180,5 +167,9 @@ def open_last_run(runs_dir: str, name: str | None) -> tuple[Path, dict[str, Any]
     run_dir = Path(runs_dir) / name if name else latest_run(Path(runs_dir))
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run folder")
-    remove_stale_files(run_dir)  # left by a save that a crash or a kill cut short
+    stale = sorted(run_dir.glob(".*.tmp"))  # left by saves that a crash or a kill cut short
+    for file in stale:
+        file.unlink(missing_ok=True)
+    if stale:
+        print(f"removed {len(stale)} unfinished temporary file(s) from {run_dir}")
     return run_dir, load_last_checkpoint(run_dir)

@@ -106,9 +106,8 @@ def to_frame(pred: torch.Tensor, probs: torch.Tensor, targets: Targets) -> pd.Da
     column per label."""
     names = targets.columns
     labels = ["|".join(c for c, on in zip(names, row, strict=True) if on) for row in pred.tolist()]
-    frame = pd.DataFrame({"labels": labels})
-    for i, name in enumerate(targets.columns):
-        frame[f"probability_{name}"] = probs[:, i].numpy()
+    frame = pd.DataFrame(probs.numpy(), columns=[f"probability_{c}" for c in names])
+    frame.insert(0, "labels", labels)
     return frame
 
 
@@ -121,12 +120,7 @@ def plot_test(
     y: torch.Tensor, pred: torch.Tensor, metrics: dict[str, Any], targets: Targets, run_dir: Path
 ) -> Path | None:
     """eval.py's figure: a 2 x 2 test confusion matrix per label (None without matplotlib)."""
-    y_true, y_pred = y.cpu().long().numpy(), pred.long().numpy()
-    matrices = [
-        np.bincount(y_true[:, i] * 2 + y_pred[:, i], minlength=4).reshape(2, 2)
-        for i in range(len(targets.columns))
-    ]
-    path = run_dir / "confusion_matrix.png"
-    no_yes = [["no", "yes"]] * len(matrices)
-    drawn = plots.confusion_matrices(matrices, no_yes, targets.columns, path)
-    return path if drawn else None
+    pairs = y.cpu().long().numpy() * 2 + pred.long().numpy()  # (N, L): 2 * true + predicted
+    matrices = [np.bincount(label, minlength=4).reshape(2, 2) for label in pairs.T]
+    no_yes, path = [["no", "yes"]] * len(matrices), run_dir / "confusion_matrix.png"
+    return plots.confusion_matrices(matrices, no_yes, targets.columns, path)

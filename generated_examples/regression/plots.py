@@ -1,58 +1,56 @@
 """Figures of a run, as PNG files in its folder: history.png (train.py), and eval.py's scatter of
 predicted against true values on the test set.
 
-matplotlib comes with the project's install; where it is missing each function prints a
-one-line note, draws nothing and returns False.
+Each returns the file it wrote (no window opens: works on servers), or None and a one-line
+note without matplotlib.
 """
 
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
-def pyplot() -> Any | None:
-    """matplotlib.pyplot drawing into files (no window: works on servers), or None."""
+def new_figure(**options: Any) -> Any | None:
+    """A matplotlib Figure (None, with a note, without matplotlib)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         print("note: matplotlib is not installed, so no plots (pip install matplotlib)")
         return None
-    return plt
+    return Figure(layout="constrained", **options)
 
 
-def history(rows: list[dict[str, float]], main_metric: str, run_dir: Path) -> bool:
+def history(run_dir: Path, main_metric: str) -> Path | None:
     """history.png: the train and validation loss, and the validation main metric, per epoch
-    (the rows of metrics.csv)."""
-    plt = pyplot()
-    if plt is None or not rows:
-        return False
-    epochs = [row["epoch"] for row in rows]
-    figure, (loss, metric) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    loss.plot(epochs, [row["train_loss"] for row in rows], marker=".", label="train")
-    loss.plot(epochs, [row["val_loss"] for row in rows], marker=".", label="validation")
+    (from the run's metrics.csv)."""
+    figure = new_figure(figsize=(10, 4))
+    if figure is None:
+        return None
+    log = pd.read_csv(run_dir / "metrics.csv")
+    loss, metric = figure.subplots(1, 2)
+    loss.plot(log["epoch"], log["train_loss"], marker=".", label="train")
+    loss.plot(log["epoch"], log["val_loss"], marker=".", label="validation")
     loss.set(xlabel="epoch", ylabel="loss", title="Loss")
     loss.legend()
-    metric.plot(epochs, [row[f"val_{main_metric}"] for row in rows], marker=".", color="C2")
+    metric.plot(log["epoch"], log[f"val_{main_metric}"], marker=".", color="C2")
     metric.set(xlabel="epoch", ylabel=main_metric, title=f"Validation {main_metric}")
     for axes in (loss, metric):
         axes.grid(alpha=0.3)
-    save(plt, figure, run_dir / "history.png")
-    return True
+    figure.savefig(run_dir / "history.png", dpi=100)
+    return run_dir / "history.png"
 
 
-def predicted_vs_true(true: np.ndarray, pred: np.ndarray, names: list[str], path: Path) -> bool:
+def predicted_vs_true(
+    true: np.ndarray, pred: np.ndarray, names: list[str], path: Path
+) -> Path | None:
     """One scatter panel per target column (N, T): a perfect model puts every point on the
     dashed diagonal."""
-    plt = pyplot()
-    if plt is None:
-        return False
-    figure, panels = plt.subplots(
-        1, len(names), figsize=(4.5 * len(names), 4.5), squeeze=False, layout="constrained"
-    )
+    figure = new_figure(figsize=(4.5 * len(names), 4.5))
+    if figure is None:
+        return None
+    panels = figure.subplots(1, len(names), squeeze=False)
     for i, (axes, name) in enumerate(zip(panels[0], names, strict=True)):
         axes.scatter(true[:, i], pred[:, i], s=12, alpha=0.6)
         both = np.concatenate([true[:, i], pred[:, i]])
@@ -60,10 +58,5 @@ def predicted_vs_true(true: np.ndarray, pred: np.ndarray, names: list[str], path
         axes.plot([low, high], [low, high], "k--", linewidth=1)
         axes.set(xlabel=f"true {name}", ylabel=f"predicted {name}", title=name)
         axes.grid(alpha=0.3)
-    save(plt, figure, path)
-    return True
-
-
-def save(plt: Any, figure: Any, path: Path) -> None:
     figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return path

@@ -35,10 +35,8 @@ class Targets:
     @classmethod
     def fit(cls, frame: pd.DataFrame, cfg: Config) -> "Targets":
         values = cls._numeric(frame)
-        std = values.std(axis=0)
-        return cls(
-            list(frame.columns), values.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()
-        )
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        return cls(list(frame.columns), mean.tolist(), np.where(std > 0, std, 1.0).tolist())
 
     @staticmethod
     def _numeric(frame: pd.DataFrame) -> np.ndarray:
@@ -124,7 +122,5 @@ def plot_test(
 ) -> Path | None:
     """eval.py's figure: predicted against true values on the test set, one panel per target
     (None without matplotlib)."""
-    path = run_dir / "predicted_vs_true.png"
-    true = targets.decode(y).numpy()
-    drawn = plots.predicted_vs_true(true, pred.numpy(), targets.columns, path)
-    return path if drawn else None
+    true, path = targets.decode(y).numpy(), run_dir / "predicted_vs_true.png"
+    return plots.predicted_vs_true(true, pred.numpy(), targets.columns, path)

@@ -49,9 +49,9 @@ class Processes:
         return batch_size // self.world
 
     @property
-    def device_ids(self) -> list[torch.device] | None:
-        """DistributedDataParallel's device_ids: this process's GPU (None on the CPU)."""
-        return [self.device] if self.device.type == "cuda" else None
+    def device_ids(self) -> list[int] | None:
+        """This process's GPU, for DistributedDataParallel and barrier() (None on the CPU)."""
+        return [self.device.index or 0] if self.device.type == "cuda" else None
 
     def sum(self, value: torch.Tensor) -> torch.Tensor:
         """The sum of `value` over all processes (a copy; `value` itself is unchanged)."""
@@ -66,15 +66,10 @@ class Processes:
         are concatenated in rank order, every other entry (counts, sums) is added up."""
         if self.world == 1:
             return state
-        out = {}
-        for key, value in state.items():
-            if key in gathered:
-                parts: list[Any] = [None] * self.world
-                dist.all_gather_object(parts, value.cpu())
-                out[key] = torch.cat(parts)
-            else:
-                out[key] = self.sum(value)
-        return out
+        return {
+            key: torch.cat(self.gather(value.cpu())) if key in gathered else self.sum(value)
+            for key, value in state.items()
+        }
 
     def sync_buffers(self, model: torch.nn.Module) -> None:
         """Copy process 0's buffers (batch-norm statistics) to every process: each process
@@ -87,8 +82,7 @@ class Processes:
         """Wait until every process gets here: they then leave the process group together (a
         process that leaves while another still talks to it can be aborted by gloo)."""
         if self.world > 1:
-            gpu = [self.device.index] if self.device.type == "cuda" else None
-            dist.barrier(device_ids=gpu)
+            dist.barrier(device_ids=self.device_ids)
 
     def gather(self, value: T) -> list[T]:
         """Every process's `value`, in rank order (any picklable value)."""
