@@ -123,7 +123,9 @@ def measure(
         TensorDataset(x, y), cfg.batch_size, procs, shuffle=True, seed=cfg.seed
     )
     stopper = p["utils"].EarlyStopping(0)
-    state = p["run_state"].RunState(cfg, procs, gen_model, gen_opt, None, scaler, stopper, None, {})
+    state = p["run_state"].RunState(
+        cfg, procs, gen_model, gen_opt, None, scaler, stopper, None, {}, ""
+    )
 
     def generated_epoch(epoch: int) -> None:
         train_loader.set_epoch(epoch)

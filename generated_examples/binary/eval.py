@@ -8,6 +8,7 @@ the preprocessing saved in the checkpoint. Writes test_metrics.json into the run
 confusion_matrix.png.
 """
 
+import dataclasses
 import json
 import sys
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
@@ -28,14 +29,17 @@ def main() -> None:
     parser.add_argument("--run", type=Path, help="run folder (default: the newest in runs/)")
     parser.add_argument("--checkpoint", choices=["best", "last"], default="best")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps, ...")
+    parser.add_argument("--test-data", type=Path, help="score this labelled file instead")
     args = parser.parse_args()
 
     run_dir = args.run or latest_run(Path(Config.runs_dir))
     path = run_dir / f"{args.checkpoint}.pt"
     checkpoint = load_checkpoint(path)
     cfg = Config.from_dict(checkpoint["config"])  # a bad saved setting: one error line
+    if args.test_data:  # a file of its own: the run's data file no longer decides the test rows
+        cfg = dataclasses.replace(cfg, test_data=str(args.test_data))
     preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
-    data = load_data(cfg, checkpoint["preprocessing"])
+    data = load_data(cfg, checkpoint, check=args.test_data is None)
     test_set = preprocessing.dataset(data.test)
     device = pick_device(args.device)
     model = build_model(**checkpoint["model_args"])

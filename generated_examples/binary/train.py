@@ -6,10 +6,9 @@
     python train.py --help                 # every flag with its default
     torchrun --nproc_per_node 4 train.py   # 4 GPUs (or CPU processes): see distributed.py
 
-Each run writes runs/<run-name>/: config.json, metrics.csv, last.pt (every epoch, and every
---checkpoint-every N steps), previous.pt (the one before, a fallback if last.pt is damaged),
-best.pt (the epoch with the lowest validation loss) and history.png (loss and main metric per
-epoch). Then: python eval.py, python predict.py.
+Each run writes runs/<run-name>/: config.json, metrics.csv, last.pt (every epoch and every
+--checkpoint-every N steps; previous.pt is the one before), best.pt (the lowest validation
+loss) and history.png (loss and main metric per epoch). Then: python eval.py, predict.py.
 
 train() and fit() are the seven steps of a PyTorch pipeline, marked # 1. to # 7.
 """
@@ -48,7 +47,7 @@ def train(cli: dict[str, Any], resume: bool, procs: Processes) -> None:
     device, tracker_name = procs.device, tracking.usable(cfg.tracker)
 
     # 1. Load the data: read the file(s), split the samples into train / val / test.
-    data = load_data(cfg, checkpoint["preprocessing"] if checkpoint else None)
+    data = load_data(cfg, checkpoint)  # resuming: the same file, unchanged
 
     # 2. Preprocess: fit on the training split only (a resumed run reuses its saved fit).
     if checkpoint:
@@ -72,7 +71,9 @@ def train(cli: dict[str, Any], resume: bool, procs: Processes) -> None:
     scheduler = make_scheduler(cfg, optimizer)
     scaler, autocast = mixed_precision(cfg, device)
     stopper = EarlyStopping(cfg.patience)
-    run = RunState(cfg, procs, model, optimizer, scheduler, scaler, stopper, preprocessing, kwargs)
+    run = RunState(
+        cfg, procs, model, optimizer, scheduler, scaler, stopper, preprocessing, kwargs, data.sha256
+    )
     if checkpoint:
         run.restore(checkpoint, run_dir)  # weights, optimizer, RNG, progress, ...
     else:
@@ -85,7 +86,10 @@ def train(cli: dict[str, Any], resume: bool, procs: Processes) -> None:
         + (f" x {procs.world} processes" if procs.world > 1 else "")
     )
     tracker = tracking.start(tracker_name, run.cfg, run.run_dir) if procs.main else None
-    fit(run, train_loader, val_loader, criterion, autocast, tracker)
+    try:
+        fit(run, train_loader, val_loader, criterion, autocast, tracker)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(run.after_interrupt()) from None
 
 
 def fit(
@@ -239,6 +243,6 @@ if __name__ == "__main__":
         main()
     except UserError as e:  # every process stops; process 0 says why
         sys.exit(f"error: {e}" if distributed.is_main_process() else 1)
-    except KeyboardInterrupt:
-        resume = "interrupted: continue with `python train.py --resume`"
-        sys.exit(resume if distributed.is_main_process() else 1)
+    except KeyboardInterrupt as e:  # with what to do next, once the run has a folder
+        what = str(e) or "before training started: nothing was saved"
+        sys.exit(f"interrupted: {what}" if distributed.is_main_process() else 1)

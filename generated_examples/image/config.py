@@ -33,6 +33,8 @@ class Config:
     val_data: str = setting("", "validation data in the format of `data` (default: split it off)")
     test_data: str = setting("", "test data in the format of `data` (default: split it off)")
     strict_data: bool = setting(False, "stop at data problems otherwise skipped with a warning")
+    missing_target: list[str] = setting([], "target values that mean missing, besides empty cells")
+    encoding: str = setting("auto", "text encoding of CSV files: auto (UTF-8, UTF-16, else cp1252)")
     image_size: int = setting(16, "images are resized to image_size x image_size pixels")
     image_mode: str = setting("auto", "L, RGB or auto (L when all are grey)", ["auto", "L", "RGB"])
     crop_padding: int = setting(1, "training augmentation: random shifts of up to N pixels")

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import data_files
+import tables
 import task
 from config import Config
 from distributed import Processes
@@ -36,17 +37,20 @@ class Samples:
     workers: int
 
 
-def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> data_files.Splits:
+def load_data(cfg: Config, checkpoint: dict | None = None, check: bool = True) -> data_files.Splits:
     """The train/val/test images: the same ones in every run with the same data, seed and
-    sizes, so eval.py tests on exactly the images training held out. `saved` is a checkpoint's
-    preprocessing: its size and colour mode are used again."""
+    sizes, so eval.py tests on exactly the images training held out. With the `checkpoint` of
+    that run, its size and colour mode are used again, and data that changed since is refused
+    (unless not `check`: eval.py --test-data)."""
     path, files = Path(cfg.data), data_files.extra_files(cfg)
-    frame, target = read_samples(path, cfg.target, cfg.strict_data)
-    extra = {part: read_samples(file, target, cfg.strict_data)[0] for part, file in files.items()}
-    if saved is None:
+    frame, target = read_samples(path, cfg.target, cfg)
+    extra = {part: read_samples(file, target, cfg)[0] for part, file in files.items()}
+    sha256 = data_files.fingerprint(path, checkpoint if check else None)
+    if checkpoint is None:
         decoder = Decoder.for_files(frame["path"].tolist(), cfg)
     else:
-        decoder = Decoder(saved["features"]["size"], saved["features"]["mode"])
+        saved = checkpoint["preprocessing"]["features"]
+        decoder = Decoder(saved["size"], saved["mode"])
     total = len(frame) + sum(map(len, extra.values()))
     keep = total * len(decoder.mode) * decoder.size**2 <= cfg.cache_mb * 2**20  # decoded bytes
     if not keep:
@@ -57,14 +61,14 @@ def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> data_files.Sp
         return Samples(table, target, images, stats, file, decoder, cfg.workers)
 
     whole = samples(frame, path)
-    if saved is None:
+    if checkpoint is None:
         with data_files.about(path):  # fail before splitting if the target does not fit the task
             task.Targets.fit(whole.frame[target], cfg)
     rows = data_files.split_rows(whole.frame, target, cfg, path, files)
     parts = {part: subset(whole, index) for part, index in rows.items()}
     for part, file in files.items():
         parts[part] = samples(extra[part], file)
-    return data_files.Splits(parts["train"], parts["val"], parts["test"])
+    return data_files.Splits(parts["train"], parts["val"], parts["test"], sha256)
 
 
 def subset(samples: Samples, index: np.ndarray) -> Samples:
@@ -147,7 +151,7 @@ def load_inputs(path: Path, preprocessing: Any) -> tuple[pd.DataFrame, torch.Ten
     if path.is_dir():
         paths = [str(p) for p in list_files(path)[0]]
     elif path.suffix.lower() in {".csv", ".parquet", ".pq"}:
-        frame = data_files.read_table(path)
+        frame = tables.read_table(path)
         data_files.check_columns(frame, ["path"], path)
         paths = [str(path.parent / p) for p in frame["path"].map(str)]
     elif path.exists():

@@ -1,19 +1,26 @@
 """Reading image files (step 1 for images): the listing of a folder or a CSV, and decoding
-each image to a uint8 tensor of one size and colour mode."""
+each image to a uint8 tensor of one size and colour mode: turned upright as its EXIF
+orientation says (phone photos), 16-bit grey images (microscopy, medical) scaled over their full
+bit depth, and files beyond Pillow's size limit (decompression bombs) skipped like unreadable
+ones."""
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config import Config
-from data_files import check_columns, drop_missing_targets, read_table
+from data_files import check_columns, drop_missing_targets
+from tables import read_table
 from utils import DataError, warn
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+SIXTEEN_BIT = {"I", "I;16", "I;16L", "I;16B", "I;16N"}  # 0..65535
+BOMB = Image.DecompressionBombError  # more pixels than Pillow's limit (Image.MAX_IMAGE_PIXELS)
+UNREADABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, BOMB)
 
 
 def list_files(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -25,14 +32,14 @@ def list_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return images, [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
 
 
-def read_samples(path: Path, target: list[str], strict: bool) -> tuple[pd.DataFrame, list[str]]:
+def read_samples(path: Path, target: list[str], cfg: Config) -> tuple[pd.DataFrame, list[str]]:
     """Image paths and their targets, from a folder with one sub-folder per class (the
     sub-folder name is the class) or from a CSV with a `path` column (relative to the CSV's
     folder) and target column(s). Returns the table and its target column names."""
     if not path.exists():
         raise DataError(f"{path}: no such folder or file")
     if path.is_dir():
-        rows, others, empty = [], [], []
+        strict, rows, others, empty = cfg.strict_data, [], [], []
         for folder in sorted(p for p in path.iterdir() if p.is_dir() and p.name[0] != "."):
             images, other = list_files(folder)
             rows += [(str(image), folder.name) for image in images]
@@ -48,11 +55,11 @@ def read_samples(path: Path, target: list[str], strict: bool) -> tuple[pd.DataFr
         frame = pd.DataFrame(rows, columns=["path", "class"])
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="image")
         return frame, ["class"]
-    frame = read_table(path, exact=target)
+    frame = read_table(path, target, cfg.missing_target, cfg.encoding)
     if not target:
         raise DataError("no target column: pass --target COLUMN (or set it in config.py)")
     check_columns(frame, ["path", *target], path)
-    frame = drop_missing_targets(frame, target, path)
+    frame = drop_missing_targets(frame, target, path, cfg.missing_target)
     frame["path"] = [str(path.parent / p) for p in frame["path"].map(str)]
     return frame, target
 
@@ -76,11 +83,12 @@ class Decoder:
         """(C, H, W) uint8, or a DataError naming the file."""
         try:
             with Image.open(path) as image:
+                image = eight_bit(ImageOps.exif_transpose(image))  # upright, as displayed
                 image = image.convert(self.mode).resize((self.size, self.size), Image.BILINEAR)
                 array = np.asarray(image).reshape(self.size, self.size, -1)
         except FileNotFoundError:
             raise DataError(f"{path}: image file not found") from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        except UNREADABLE as e:
             raise DataError(f"{path}: cannot read the image ({e})") from None
         return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
@@ -115,5 +123,15 @@ def image_mode(path: str) -> str | None:
     try:
         with Image.open(path) as image:
             return image.mode
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except UNREADABLE:
         return None
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit grey images scaled to 0..255 over their bit depth, and float ones over 0..1:
+    convert() would clip them (a 16-bit image turns white)."""
+    if image.mode not in SIXTEEN_BIT | {"F"}:
+        return image
+    scale = 255 / 65535 if image.mode in SIXTEEN_BIT else 255.0
+    pixels = (np.asarray(image, dtype=np.float64) * scale).clip(0, 255).round()
+    return Image.fromarray(pixels.astype(np.uint8))

@@ -12,6 +12,9 @@ import torch
 class UserError(Exception):
     """A problem the user can fix (bad data, missing run, ...): printed as one line."""
 
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())  # one line, whatever a library's text held
+
 
 class DataError(UserError):
     """A problem with the data, reported as one line before any training step."""
@@ -105,7 +108,7 @@ class ClassLabels:
         self.index = {name: i for i, name in enumerate(classes)}
 
     @classmethod
-    def fit(cls, column: str, values: list[Any]) -> "ClassLabels":
+    def fit(cls, column: str, values: list[Any], strict: bool = False) -> "ClassLabels":
         unique = set(values)
         fractions = [v for v in unique if isinstance(v, float) and not v.is_integer()]
         if fractions:
@@ -115,7 +118,18 @@ class ClassLabels:
             )
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in unique):
             return cls(column, [category_text(v) for v in sorted(unique)])
-        return cls(column, sorted({category_text(v) for v in unique}))
+        classes = sorted({category_text(v) for v in unique})
+        groups: dict[str, list[str]] = {}
+        for name in classes:
+            groups.setdefault(name.casefold(), []).append(name)
+        if variants := [", ".join(map(repr, g)) for g in groups.values() if len(g) > 1]:
+            warn(
+                f"target '{column}' has labels that differ only by case ({'; '.join(variants)}): "
+                "they are different classes; if each group is one class, write it one way in "
+                "the data (e.g. all lower-case)",
+                strict,
+            )
+        return cls(column, classes)
 
     def encode(self, values: list[Any]) -> torch.Tensor:
         texts = [category_text(v) for v in values]

@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 import data_files
+import tables
 import task
 from config import Config
 from distributed import Processes
@@ -26,29 +27,30 @@ class Samples:
     path: Path
 
 
-def load_data(cfg: Config, saved: dict[str, Any] | None = None) -> data_files.Splits:
+def load_data(cfg: Config, checkpoint: dict | None = None, check: bool = True) -> data_files.Splits:
     """The train/val/test rows: the same ones in every run with the same data, seed and sizes,
-    so eval.py tests on exactly the rows training held out. `saved` is a checkpoint's
-    preprocessing (its target was checked when that run started)."""
+    so eval.py tests on exactly the rows training held out. With the `checkpoint` of that run,
+    a data file that changed since is refused (unless not `check`: eval.py --test-data)."""
     if not cfg.target:
         raise DataError("no target column: pass --target COLUMN (or set it in config.py)")
     path, files = Path(cfg.data), data_files.extra_files(cfg)
-    frame = read_labelled(path, cfg.target)
-    if saved is None:
+    frame = read_labelled(path, cfg)
+    sha256 = data_files.fingerprint(path, checkpoint if check else None)
+    if checkpoint is None:
         with data_files.about(path):  # fail before splitting if the target does not fit the task
             task.Targets.fit(frame[cfg.target], cfg)
     rows = data_files.split_rows(frame, cfg.target, cfg, path, files)
     parts = {part: Samples(frame.iloc[index], path) for part, index in rows.items()}
     for part, file in files.items():
-        parts[part] = Samples(read_labelled(file, cfg.target), file)
-    return data_files.Splits(parts["train"], parts["val"], parts["test"])
+        parts[part] = Samples(read_labelled(file, cfg), file)
+    return data_files.Splits(parts["train"], parts["val"], parts["test"], sha256)
 
 
-def read_labelled(path: Path, target: list[str]) -> pd.DataFrame:
+def read_labelled(path: Path, cfg: Config) -> pd.DataFrame:
     """A table with its target column(s); rows with a missing target are skipped."""
-    frame = data_files.read_table(path, exact=target)
-    data_files.check_columns(frame, target, path)
-    return data_files.drop_missing_targets(frame, target, path)
+    frame = tables.read_table(path, cfg.target, cfg.missing_target, cfg.encoding)
+    data_files.check_columns(frame, cfg.target, path)
+    return data_files.drop_missing_targets(frame, cfg.target, path, cfg.missing_target)
 
 
 def make_loader(
@@ -62,6 +64,6 @@ def make_loader(
 def load_inputs(path: Path, preprocessing: Any) -> tuple[pd.DataFrame, torch.Tensor]:
     """New rows to predict on (target columns, if present, are ignored): their line numbers,
     and their features made with the training statistics."""
-    frame = data_files.read_table(path)
+    frame = tables.read_table(path)
     x = preprocessing.transform(frame, path)
     return pd.DataFrame({frame.index.name: frame.index}), x

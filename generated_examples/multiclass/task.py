@@ -37,7 +37,7 @@ class Targets:
     def fit(cls, frame: pd.DataFrame, cfg: Config) -> "Targets":
         if frame.shape[1] != 1:
             raise UserError(f"multiclass classification needs one target column, got {list(frame)}")
-        labels = ClassLabels.fit(frame.columns[0], frame.iloc[:, 0].tolist())
+        labels = ClassLabels.fit(frame.columns[0], frame.iloc[:, 0].tolist(), cfg.strict_data)
         if len(labels.classes) < 2:
             raise UserError(
                 f"target '{labels.column}' has a single class {labels.classes}; "

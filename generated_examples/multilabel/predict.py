@@ -33,6 +33,9 @@ def main() -> None:
     args = parser.parse_args()
 
     run_dir = args.run or latest_run(Path(Config.runs_dir))
+    out = args.output or run_dir / "predictions.csv"
+    if out.is_dir():
+        raise UserError(f"--output {out} is a folder: give a file name, e.g. {out / 'p.csv'}")
     checkpoint = load_checkpoint(run_dir / f"{args.checkpoint}.pt")
     preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
     ids, x = load_inputs(args.input, preprocessing)
@@ -44,8 +47,11 @@ def main() -> None:
     pred, probs = task.predict(logits, preprocessing.targets)
     table = pd.concat([ids, task.to_frame(pred, probs, preprocessing.targets)], axis=1)
 
-    out = args.output or run_dir / "predictions.csv"
-    table.to_csv(out, index=False)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+    except OSError as e:
+        raise UserError(f"cannot write {out}: {e.strerror or e}") from None
     print(table.head(10).to_string(index=False))
     print(f"{len(table)} predictions written to {out}")
 

@@ -24,6 +24,10 @@ from utils import UserError, format_metrics
 
 MAIN_METRIC = "micro_f1"  # higher is better; printed every epoch
 STRATIFY = False  # splits are random, not stratified
+LISTS = (  # the common other way to write labels
+    "; multilabel targets are one 0/1 column per label: turn a column of label lists such as "
+    "'a|b' into such columns first (pandas: df['tags'].str.get_dummies('|'))"
+)
 
 
 class Targets:
@@ -45,7 +49,9 @@ class Targets:
             bad = ~values.isin([0, 1, True, False])
             if bad.any():
                 row = bad.idxmax()
-                raise UserError(f"label '{column}' line {row}: {values[row]!r} is not 0 or 1")
+                value = values.astype(object)[row]  # a plain value: 2, 'a|b', ...
+                hint = LISTS if isinstance(value, str) else ""
+                raise UserError(f"label '{column}' line {row}: {value!r} is not 0 or 1{hint}")
         return torch.tensor(frame[self.columns].to_numpy(dtype=np.float32))  # (N, L)
 
     def state_dict(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@ format, so that runs trained before a `scaffold update` still evaluate, predict 
 
 checkpoints.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
 
+    0.8.0  data_sha256: the fingerprint of the data file (eval.py and --resume refuse it changed)
     0.6.0  records template_version (earlier ones are recognised by their contents)
     0.5.0  rng: a list with one {"torch", "cuda"} per process (torchrun)
     0.4.0  sha256 (integrity hash) and progress (mid-epoch saves); rng: {"torch", "cuda": [GPUs]}

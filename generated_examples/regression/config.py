@@ -33,6 +33,8 @@ class Config:
     val_data: str = setting("", "validation data in the format of `data` (default: split it off)")
     test_data: str = setting("", "test data in the format of `data` (default: split it off)")
     strict_data: bool = setting(False, "stop at data problems otherwise skipped with a warning")
+    missing_target: list[str] = setting([], "target values that mean missing, besides empty cells")
+    encoding: str = setting("auto", "text encoding of CSV files: auto (UTF-8, UTF-16, else cp1252)")
     column_types: list[str] = setting([], "NAME:TYPE, TYPE numeric, categorical, date or drop")
     max_categories: int = setting(50, "one-hot encode at most N categories (the most frequent)")
 

@@ -1,11 +1,10 @@
-"""Data helpers every input type uses: reading CSV / Parquet tables, the train/val/test split
-(step 1 of the pipeline), and mini-batches of tensors that live in memory (step 3).
+"""Data helpers every input type uses: the train/val/test split (step 1 of the pipeline; tables.py
+reads the files), and mini-batches of tensors that live in memory (step 3).
 
 A data problem stops the run before any training step with one line naming the file, column
 and line; problems training can work around get a warning (an error with --strict-data).
 """
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DistributedSampler, TensorDataset
 
+import tables
 import task
 from config import Config
 from distributed import Processes
@@ -23,54 +23,13 @@ from utils import DataError, UserError, warn
 
 
 class Splits(NamedTuple):
-    """The samples of the train, validation and test splits, as read (before preprocessing)."""
+    """The samples of the train, validation and test splits, as read (before preprocessing),
+    and the fingerprint of the data file they were split from (tables.fingerprint)."""
 
     train: Any
     val: Any
     test: Any
-
-
-def read_table(path: Path, exact: list[str] | None = None) -> pd.DataFrame:
-    """A CSV file (comma, semicolon, tab or pipe separated) or a Parquet file, indexed by line
-    number (the header is line 1; Parquet rows count from 1). CSV columns of decimals are read
-    as float32, half the memory of float64; `exact` columns (the targets) keep float64."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-            frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
-        else:
-            frame = read_csv(path, exact or [])
-            frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
-    except ImportError as e:
-        raise DataError(f"{path}: reading Parquet needs pyarrow ({e})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-        raise DataError(f"{path}: cannot parse it ({e})") from None
-    if frame.empty:
-        raise DataError(f"{path}: no data rows, only a header")
-    return frame
-
-
-def read_csv(path: Path, exact: list[str]) -> pd.DataFrame:
-    with path.open(encoding="utf-8", errors="replace") as f:
-        header, first_row = f.readline(), f.readline()
-    separator = max([",", ";", "\t", "|"], key=header.count)
-    options: dict[str, Any] = {"sep": separator if separator in header else ",", "na_values": "?"}
-    if options["sep"] != ",":
-        # Semicolon-separated files often write decimals with a comma: 1,5 for 1.5.
-        if options["sep"] == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", first_row):
-            options["decimal"] = ","
-        how = " with decimal commas" if "decimal" in options else ""
-        print(f"note: {path}: reading {options['sep']!r}-separated values{how}")
-    head = pd.read_csv(path, nrows=1000, **options)
-    decimals = [c for c in head.columns if head[c].dtype == np.float64 and c not in exact]
-    try:
-        return pd.read_csv(path, dtype=dict.fromkeys(decimals, np.float32), **options)
-    except ValueError:  # text further down a column of numbers: read it as it is
-        return pd.read_csv(path, **options)
+    sha256: str
 
 
 def check_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -79,12 +38,17 @@ def check_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
         raise DataError(f"{path}: no column(s) {missing}; its columns are {names}")
 
 
-def drop_missing_targets(frame: pd.DataFrame, target: list[str], path: Path) -> pd.DataFrame:
-    missing = frame[target].isna().any(axis=1)
+def drop_missing_targets(
+    frame: pd.DataFrame, target: list[str], path: Path, tokens: list[str]
+) -> pd.DataFrame:
+    """The rows whose targets are all present: empty cells, and `tokens` (--missing-target),
+    are missing (tables.py)."""
+    missing = (frame[target].isna() | frame[target].isin(tokens)).any(axis=1)
     if missing.all():
         raise DataError(f"{path}: every row has a missing target {target}")
     if missing.any():
-        print(f"note: {path}: skipped {int(missing.sum())} row(s) with a missing target")
+        what = ", ".join(["empty cells", *map(repr, tokens)])
+        print(f"note: {path}: skipped {int(missing.sum())} row(s) with a missing target ({what})")
         frame = frame[~missing]
     return frame
 
@@ -135,6 +99,22 @@ def extra_files(cfg: Config) -> dict[str, Path]:
     """Validation and test data given as their own files instead of split off cfg.data."""
     given = {"val": cfg.val_data, "test": cfg.test_data}
     return {part: Path(file) for part, file in given.items() if file}
+
+
+def fingerprint(path: Path, checkpoint: dict[str, Any] | None = None) -> str:
+    """tables.fingerprint(path); with `checkpoint`, a data file that changed since that run was
+    trained on it is refused: split again, it would mix training rows into the test split (or
+    a resumed run would continue on other rows)."""
+    sha256 = tables.fingerprint(path)
+    if checkpoint is not None and checkpoint.get("data_sha256", sha256) != sha256:
+        raise DataError(
+            f"{path} changed since this run was trained on it (rows re-ordered, added or edited): "
+            "its splits would now mix training and test rows. Restore the file, or start a new "
+            "run (python eval.py --test-data FILE scores a separate labelled file)"
+        )
+    if checkpoint is not None and "data_sha256" not in checkpoint:
+        print(f"note: the checkpoint records no fingerprint of {path}: make sure it is unchanged")
+    return sha256
 
 
 @contextmanager

@@ -62,7 +62,7 @@ class Preprocessing:
         for name, spec in self.columns.items():
             raw = frame[name]
             if spec["type"] == "numeric":
-                out[:, start] = standardize(checked_numbers(raw, name, path), spec["stats"])
+                out[:, start] = standardize(checked_numbers(raw, name, path, spec), spec["stats"])
             elif spec["type"] == "date":
                 parts = date_parts(raw, list(spec["parts"]))
                 for i, (part, stats) in enumerate(spec["parts"].items()):
@@ -108,9 +108,7 @@ def fit_columns(
         if values.isna().all():
             raise DataError(f"{path}: column '{name}' has no values in the training split")
         if kind == "numeric":
-            x = to_numbers(values)
-            columns[name] = {"type": "numeric", "stats": numeric_stats(x)}
-            missing = int((~np.isfinite(x)).sum())
+            columns[name], missing = numeric_column(values, name, path, name in overrides)
         elif kind == "date":
             parts = date_parts(values, ["year", "month", "day", "weekday", "hour"])
             if not parts["hour"].any():
@@ -186,7 +184,7 @@ def infer_type(name: str, values: pd.Series) -> tuple[str, str]:
             return "drop", "looks like an ID (a different whole number on every row)"
         return "numeric", ""
     text = present.map(str).str.strip()
-    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.9:
+    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.9 or thousands(present):
         return "numeric", ""  # with a few typos, which transform() reports by line
     sample = text.iloc[:1000]
     if sample.str.match(DATE_LIKE).mean() >= 0.9 and parse_dates(text).notna().mean() >= 0.9:
@@ -196,24 +194,60 @@ def infer_type(name: str, values: pd.Series) -> tuple[str, str]:
     return "categorical", ""
 
 
-def to_numbers(values: pd.Series) -> np.ndarray:
-    """float64 values; anything that is not a number becomes NaN."""
+def numeric_column(
+    values: pd.Series, name: str, path: Path, given: bool
+) -> tuple[dict[str, Any], int]:
+    """A numeric column's spec (its statistics; its thousands separator if it writes one; if
+    --column-types made it numeric), and how many values are missing."""
+    spec: dict[str, Any] = {"type": "numeric"} | ({"given": True} if given else {})
+    if separator := thousands(values):
+        spec["thousands"] = separator
+        example = values.dropna().iloc[0]
+        print(f"note: {path}: column '{name}' has thousands separators ({example}): numbers")
+    x = to_numbers(values, separator)
+    spec["stats"] = numeric_stats(x)
+    return spec, int((~np.isfinite(x)).sum())
+
+
+def thousands(values: pd.Series) -> str:
+    """The thousands separator of a text column of numbers: "," for 1,234.5 or 1,234,567, "."
+    for 1.234,5; "" for none, or when unsure (1,234 alone could be 1.234 with a decimal comma)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return ""
+    text = values.dropna().map(str).str.strip()
+    for separator, decimal in ((",", "."), (".", ",")):
+        s, d = re.escape(separator), re.escape(decimal)
+        grouped = text.str.fullmatch(r"[+-]?\d{1,3}(" + s + r"\d{3})+(" + d + r"\d*)?")
+        numbers = grouped | text.str.fullmatch(r"[+-]?\d+(" + d + r"\d*)?")
+        sure = text.str.contains(decimal, regex=False) | (text.str.count(s) >= 2)
+        if grouped.any() and numbers.mean() >= 0.9 and (sure & numbers).any():
+            return separator
+    return ""
+
+
+def to_numbers(values: pd.Series, separator: str = "") -> np.ndarray:
+    """float64 values (without the thousands `separator`); what is not a number becomes NaN."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    numbers = pd.to_numeric(values.map(str, na_action="ignore"), errors="coerce")
+    text = values.map(str, na_action="ignore")
+    if separator:  # 1,234.5 -> 1234.5; 1.234,5 -> 1234.5
+        text = text.str.replace(separator, "", regex=False)
+        text = text.str.replace(",", ".", regex=False) if separator == "." else text
+    numbers = pd.to_numeric(text, errors="coerce")
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def checked_numbers(raw: pd.Series, name: str, path: Path) -> np.ndarray:
-    """to_numbers(), but text that is not a number is an error naming its line."""
-    x = to_numbers(raw)
+def checked_numbers(raw: pd.Series, name: str, path: Path, spec: dict[str, Any]) -> np.ndarray:
+    """to_numbers(), but text that is not a number is an error naming its line and values."""
+    x = to_numbers(raw, spec.get("thousands", ""))
     bad = np.isnan(x) & raw.notna().to_numpy()
     if bad.any():
         line = raw.index[bad.argmax()]
+        found = ", ".join(map(repr, raw[bad].map(str).unique()[:3]))
+        other = "" if spec.get("given") else f", or train with --column-types {name}:categorical"
         raise DataError(
             f"{path}: column '{name}' {raw.index.name} {line}: {raw[line]!r} is not a number "
-            f"({int(bad.sum())} such value(s)); fix the data, or pass --column-types "
-            f"{name}:categorical"
+            f"({int(bad.sum())} such value(s): {found}); fix the data{other}"
         )
     return x
 

@@ -31,6 +31,7 @@ class RunState:
     stopper: EarlyStopping
     preprocessing: Any
     model_kwargs: dict[str, Any]
+    data_sha256: str  # of cfg.data (tables.fingerprint): --resume and eval.py refuse it changed
     run_dir: Path = Path()
     epoch: int = 0  # epochs done
     step: int = 0  # steps done in the current epoch
@@ -72,6 +73,7 @@ class RunState:
             "rng": self.procs.gather(rng_state(self.procs.device)),  # one per process
             "config": dataclasses.asdict(self.cfg),
             "preprocessing": self.preprocessing.state_dict(),
+            "data_sha256": self.data_sha256,
             "val_loss": self.val_loss,
             "val_metrics": self.val_metrics,
         }
@@ -121,6 +123,13 @@ class RunState:
         self.write_config()
         step = f", step {self.step + 1}" if self.step else ""
         print(f"resuming {run_dir} at epoch {self.epoch + 1}{step}")
+
+    def after_interrupt(self) -> str:
+        """What to do after Ctrl-C: continue this run, or start it again if nothing was saved."""
+        if (self.run_dir / "last.pt").exists():
+            return f"continue with `python train.py --resume --run {self.run_dir}`"
+        again = "run the same command to start again"
+        return f"before the first checkpoint of {self.run_dir}: nothing was saved yet ({again})"
 
     def progress_bar(self, loader: Any) -> tqdm:
         """The loader's batches of this epoch behind a progress bar (process 0 only)."""

@@ -45,8 +45,11 @@ class Targets:
             bad = numbers.isna() | ~np.isfinite(numbers)
             if bad.any():
                 row = bad.idxmax()
+                value = frame[column].astype(object)[row]  # a plain value: 'NA', inf, ...
+                missing = f"; if it means missing, pass --missing-target {value}"
                 raise UserError(
-                    f"target '{column}' line {row}: {frame[column][row]!r} is not a finite number"
+                    f"target '{column}' line {row}: {value!r} is not a finite number"
+                    + (missing if isinstance(value, str) else "")
                 )
         return frame.to_numpy(dtype=np.float64)
 

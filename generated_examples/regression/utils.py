@@ -12,6 +12,9 @@ import torch
 class UserError(Exception):
     """A problem the user can fix (bad data, missing run, ...): printed as one line."""
 
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())  # one line, whatever a library's text held
+
 
 class DataError(UserError):
     """A problem with the data, reported as one line before any training step."""
