@@ -15,6 +15,7 @@ BENCHMARKS = {
     "time_to_accuracy.py": ["multiclass", "accuracy"],
     "csv_load.py": ["steps 1-3:", "peak memory:"],
     "ddp_speed.py": ["MLP, 2,000 rows", "CNN, 300 16x16 images"],
+    "tabular_accuracy.py": ["breast_cancer", "data sets reach the better of"],
 }
 
 
@@ -22,9 +23,9 @@ def test_every_benchmark_is_covered() -> None:
     assert {p.name for p in (REPO / "benchmarks").glob("*.py")} == set(BENCHMARKS)
 
 
-# The two that start many processes (torchrun; a project's train/eval and a baseline) run with
+# The three that start many processes (torchrun; a project's train/eval and baselines) run with
 # the slow set, in CI (.ci/run); the other two with every `pytest -n 2`.
-SLOW = {"ddp_speed.py", "time_to_accuracy.py"}
+SLOW = {"ddp_speed.py", "time_to_accuracy.py", "tabular_accuracy.py"}
 
 
 @pytest.mark.parametrize(

