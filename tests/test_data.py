@@ -187,7 +187,7 @@ def test_semicolon_file_with_decimal_commas(project) -> None:
     assert "reading ';'-separated values with decimal commas" in out
     columns = checkpoint(proj)["preprocessing"]["features"]["columns"]
     assert columns["mean_radius"]["type"] == "numeric"
-    assert abs(columns["mean_radius"]["stats"][1] - frame["mean_radius"].mean()) < 0.5
+    assert abs(columns["mean_radius"]["stats"][1] - frame["mean_radius"].median()) < 0.5
 
 
 def test_rare_class_warns_and_trains(project) -> None:

@@ -75,6 +75,7 @@ def test_exact_file_set(pristine, task: str, input: str) -> None:
         expected |= images | {"images.py"}
     else:
         assert not images
+        expected.add("baseline.py")
     assert files(root) == expected
 
 

@@ -60,6 +60,26 @@ def main() -> None:
     print(f"\nwrote {out}")
     if figure := task.plot_test(y, pred, metrics, targets, run_dir):
         print(f"wrote {figure}")
+    if not args.test_data:  # baseline.py scores the run's own test split
+        compare_with_baselines(run_dir, metrics[task.MAIN_METRIC])
+
+
+def compare_with_baselines(run_dir: Path, ours: float) -> None:
+    """baseline.py's test scores next to the network's, and a one-line verdict."""
+    path = run_dir / "baseline_metrics.json"
+    if not path.is_file():
+        print(f"\nIs deep learning worth it here? python baseline.py --run {run_dir}")
+        return
+    scores = json.loads(path.read_text())["test"]
+    shown = ", ".join(f"{name} {score:.4f}" for name, score in scores.items())
+    print(f"\ntest {task.MAIN_METRIC}: this network {ours:.4f}; {shown} (baseline.py)")
+    name, best = max(scores.items(), key=lambda item: item[1])
+    if ours > best + 0.005:
+        print(f"verdict: the network beats {name}, the better baseline, by {ours - best:.3f}")
+    elif ours >= best - 0.005:
+        print(f"verdict: on par with {name} (within 0.005): deep learning brings no gain here")
+    else:
+        print(f"verdict: {name} is better by {best - ours:.3f}: prefer it, or tune the network")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ format, so that runs trained before a `scaffold update` still evaluate, predict 
 
 checkpoints.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
 
+    0.9.0  tabular: numbers robust-scaled and smooth-clipped ("clip"), with quantile bins
+           ("bins"); the MLP's piecewise-linear embedding ("numeric_bins" in model_args)
     0.8.0  data_sha256: the fingerprint of the data file (eval.py and --resume refuse it changed)
     0.6.0  records template_version (earlier ones are recognised by their contents)
     0.5.0  rng: a list with one {"torch", "cuda"} per process (torchrun)
@@ -11,13 +13,17 @@ checkpoints.load_checkpoint passes every checkpoint through upgrade(). What chan
     0.2.0  tabular features: "numeric" (name -> stats), "categorical" (name -> fill, categories)
 
 Everything else (model weights and arguments, optimizer, scheduler, settings, targets) kept its
-format: settings were only ever added, and Config.from_dict gives missing ones their defaults.
+format: settings were only ever added, and Config.from_dict gives missing ones their defaults,
+except those in OLD_DEFAULTS: a run resumed from an older checkpoint keeps what it trained with.
 """
 
 from typing import Any
 
 # This project's template release (scaffold update changes it); every checkpoint records it.
-TEMPLATE_VERSION = "0.8.0"
+TEMPLATE_VERSION = "0.9.0"
+# Settings added with a default that trains differently: a checkpoint of an older release
+# gets the value that release used (release -> settings).
+OLD_DEFAULTS: dict[tuple[int, ...], dict[str, str]] = {}
 
 
 class OldCheckpointError(Exception):
@@ -65,6 +71,9 @@ def convert(state: dict[str, Any], version: str, notes: list[str]) -> None:
     if has_no_hash(state):
         notes.append(f"written by template {version}, which stored no integrity hash: unverified")
         state["progress"] = {"step": 0, "loss_sum": 0.0}  # it saved at epoch ends only
+    for added, settings in OLD_DEFAULTS.items():
+        if release(version) < added:
+            state["config"] = {**settings, **state["config"]}
     if isinstance(state["rng"], dict):  # before 0.5.0: one process, every GPU's state
         state["rng"] = [one_process_rng(state["rng"], state["config"])]
     if "numeric" in preprocessing["features"]:  # 0.2.0, tabular

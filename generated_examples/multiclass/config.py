@@ -37,9 +37,15 @@ class Config:
     encoding: str = setting("auto", "text encoding of CSV files: auto (UTF-8, UTF-16, else cp1252)")
     column_types: list[str] = setting([], "NAME:TYPE, TYPE numeric, categorical, date or drop")
     max_categories: int = setting(50, "one-hot encode at most N categories (the most frequent)")
+    numeric_scaling: str = setting(
+        "robust", "numbers: median/IQR with smooth clipping, or mean/std", ["robust", "standard"]
+    )
 
     # Model
     model: str = setting("mlp", "architecture", ["mlp", "linear"])
+    numeric_embedding: str = setting(
+        "piecewise", "MLP: embed each number by its quantile bins", ["piecewise", "none"]
+    )
     hidden_sizes: list[int] = setting([256, 256], "MLP hidden layer widths, comma-separated")
     dropout: float = setting(0.1, "dropout probability")
     label_smoothing: float = setting(0.0, "CrossEntropyLoss label smoothing (0 = off)")

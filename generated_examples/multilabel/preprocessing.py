@@ -28,7 +28,8 @@ class Preprocessing:
     """Table columns -> one float32 matrix, and the targets (task.Targets). Each column's type
     comes from the training split (or from --column-types NAME:TYPE):
 
-        numeric      missing values and +-inf become the training median; then standardized
+        numeric      missing values and +-inf become the training median; then scaled:
+                     robust (median, interquartile range, smooth clipping) or standard
         categorical  missing values become the most frequent one; then one-hot over the
                      max_categories most frequent training categories (others: all zeros)
         date         year, month, day, weekday (and hour) features, each treated as numeric
@@ -57,16 +58,17 @@ class Preprocessing:
         """(N, size) float32 features of a table with (at least) the training columns."""
         if missing := [c for c in self.columns if c not in frame.columns]:
             raise DataError(f"{path}: missing feature column(s) {missing}")
-        out = np.empty((len(frame), self.size), dtype=np.float32)  # filled column by column
-        start = 0
+        out, start = np.empty((len(frame), self.size), dtype=np.float32), 0  # column by column
         for name, spec in self.columns.items():
             raw = frame[name]
+            clip = spec.get("clip", False)  # before 0.9.0: no clipping
             if spec["type"] == "numeric":
-                out[:, start] = standardize(checked_numbers(raw, name, path, spec), spec["stats"])
+                x = checked_numbers(raw, name, path, spec)
+                out[:, start] = standardize(x, spec["stats"], clip)
             elif spec["type"] == "date":
                 parts = date_parts(raw, list(spec["parts"]))
                 for i, (part, stats) in enumerate(spec["parts"].items()):
-                    out[:, start + i] = standardize(parts[part].to_numpy(), stats)
+                    out[:, start + i] = standardize(parts[part].to_numpy(), stats, clip)
             else:
                 text = raw.map(category_text, na_action="ignore").fillna(spec["fill"])
                 codes = pd.Index(spec["categories"]).get_indexer(text)  # -1: unseen
@@ -78,8 +80,13 @@ class Preprocessing:
         return torch.from_numpy(out)
 
     def input_args(self) -> dict[str, Any]:
-        """What the model needs to know about its input."""
-        return {"in_features": self.size}
+        """What the model needs to know about its input: the number of features, and for each
+        numeric one (by position) the edges of its training-quantile bins."""
+        bins, start = [], 0
+        for spec in self.columns.values():  # "bins": one list of edges per feature it makes
+            bins += [[start + i, edges] for i, edges in enumerate(spec.get("bins", []))]
+            start += width(spec)
+        return {"in_features": self.size, "numeric_bins": bins}
 
     def state_dict(self) -> dict[str, Any]:
         return {"features": {"columns": self.columns}, "targets": self.targets.state_dict()}
@@ -95,6 +102,7 @@ def fit_columns(
 ) -> dict[str, dict[str, Any]]:
     """Type each column in `names` and fit its statistics on the (training) rows of `frame`."""
     overrides = column_overrides(cfg.column_types, names, path)
+    robust = cfg.numeric_scaling == "robust"
     columns, dropped, filled = {}, [], []
     for name in names:
         values = frame[name]
@@ -108,13 +116,14 @@ def fit_columns(
         if values.isna().all():
             raise DataError(f"{path}: column '{name}' has no values in the training split")
         if kind == "numeric":
-            columns[name], missing = numeric_column(values, name, path, name in overrides)
+            columns[name], missing = numeric_column(values, name, path, name in overrides, robust)
         elif kind == "date":
             parts = date_parts(values, ["year", "month", "day", "weekday", "hour"])
             if not parts["hour"].any():
                 parts = parts.drop(columns="hour")
-            stats = {part: numeric_stats(parts[part].to_numpy()) for part in parts}
-            columns[name] = {"type": "date", "parts": stats}
+            stats = {part: numeric_stats(parts[part].to_numpy(), robust) for part in parts}
+            bins = [quantile_bins(parts[p].to_numpy(), stats[p], robust) for p in parts]
+            columns[name] = {"type": "date", "parts": stats, "bins": bins, "clip": robust}
             missing = int(parts["year"].isna().sum())
             print(f"note: {path}: column '{name}' holds dates: features {list(stats)}")
         else:
@@ -195,7 +204,7 @@ def infer_type(name: str, values: pd.Series) -> tuple[str, str]:
 
 
 def numeric_column(
-    values: pd.Series, name: str, path: Path, given: bool
+    values: pd.Series, name: str, path: Path, given: bool, robust: bool
 ) -> tuple[dict[str, Any], int]:
     """A numeric column's spec (its statistics; its thousands separator if it writes one; if
     --column-types made it numeric), and how many values are missing."""
@@ -205,7 +214,8 @@ def numeric_column(
         example = values.dropna().iloc[0]
         print(f"note: {path}: column '{name}' has thousands separators ({example}): numbers")
     x = to_numbers(values, separator)
-    spec["stats"] = numeric_stats(x)
+    spec["stats"] = numeric_stats(x, robust)
+    spec |= {"bins": [quantile_bins(x, spec["stats"], robust)], "clip": robust}
     return spec, int((~np.isfinite(x)).sum())
 
 
@@ -252,18 +262,30 @@ def checked_numbers(raw: pd.Series, name: str, path: Path, spec: dict[str, Any])
     return x
 
 
-def numeric_stats(x: np.ndarray) -> list[float]:
-    """[median, mean, std] of the finite values; missing values count as the median."""
+def numeric_stats(x: np.ndarray, robust: bool) -> list[float]:
+    """[fill (the median), center, scale]: the median and IQR if robust, else mean and std."""
     finite = x[np.isfinite(x)]
     median = float(np.median(finite)) if len(finite) else 0.0
     filled = np.where(np.isfinite(x), x, median)
+    if robust:  # half the range when most values are equal (e.g. a rare 0/1 flag)
+        q1, q3 = np.quantile(filled, [0.25, 0.75])
+        spread = float(q3 - q1) or float(filled.max() - filled.min()) / 2
+        return [median, median, spread or 1.0]
     std = float(filled.std())
     return [median, float(filled.mean()), std if std > 0 else 1.0]
 
 
-def standardize(x: np.ndarray, stats: list[float]) -> np.ndarray:
-    median, mean, std = stats
-    return (np.where(np.isfinite(x), x, median) - mean) / std
+def standardize(x: np.ndarray, stats: list[float], clip: bool = False) -> np.ndarray:
+    fill, center, scale = stats
+    z = (np.where(np.isfinite(x), x, fill) - center) / scale
+    # Smooth clipping (RealMLP): z near 0, within +-3, order kept: outliers cannot swamp it.
+    return z / np.sqrt(1 + (z / 3) ** 2) if clip else z
+
+
+def quantile_bins(x: np.ndarray, stats: list[float], clip: bool, bins: int = 128) -> list[float]:
+    """Edges of up to `bins` equal-count bins of the scaled values (from 100,000 at most)."""
+    z = standardize(x[:: max(1, len(x) // 100_000)], stats, clip)
+    return np.unique(np.quantile(z, np.linspace(0, 1, bins + 1)).round(6)).tolist()
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

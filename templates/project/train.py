@@ -63,6 +63,7 @@ def train(cli: dict[str, Any], resume: bool, procs: Processes) -> None:
     # 4. Model: it returns raw scores (logits), whatever the task.
     out_features = len(preprocessing.targets.names)
     kwargs = model_kwargs(cfg, preprocessing.input_args(), out_features)
+    kwargs = checkpoint["model_args"] if checkpoint else kwargs  # resuming: as it was built
     model = build_model(**kwargs).to(device)
 
     # 5. Loss and optimizer (task.py picks the loss that matches the task).
