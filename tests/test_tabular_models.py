@@ -81,9 +81,9 @@ def test_robust_scaling_clips_outliers_smoothly_and_standard_is_the_z_score(proj
     # which the smooth clipping makes 2 / sqrt(1 + (2/3)^2).
     assert robust["flag"] == pytest.approx([0.0, 2 / (1 + (2 / 3) ** 2) ** 0.5])
     assert robust["specs"]["income"]["clip"] is True
-    # The model's bins: quantile edges of the scaled values, increasing, at most 129.
+    # The model's bins: quantile edges of the scaled values, increasing, at most 49.
     edges = dict((index, e) for index, e in robust["bins"])
-    assert sorted(edges) == [0, 1] and 2 <= len(edges[1]) <= 3 and len(edges[0]) == 129
+    assert sorted(edges) == [0, 1] and 2 <= len(edges[1]) <= 3 and len(edges[0]) == 49
     assert all(np.diff(e).min() > 0 for e in edges.values())
 
     standard = last_json(run_script(root, "features.py", "standard").stdout)
@@ -164,3 +164,23 @@ def test_baseline_without_scikit_learn_says_how_to_install_it(project, tmp_path)
     lines = result.stderr.strip().splitlines()
     assert lines == ["error: baseline.py needs scikit-learn: pip install scikit-learn"], lines
     assert not (root / "runs/t/baseline_metrics.json").exists()
+
+
+def test_features_without_spread_get_no_bins_and_the_model_still_trains(project) -> None:
+    """A date column of one year: its year feature is constant in training (one bin edge), so
+    the embedding leaves it out instead of building an empty bin."""
+    root = project(task="binary", input="tabular")
+    frame = pd.read_csv(root / "data" / "breast_cancer.csv")
+    days = pd.date_range("2024-01-01", periods=len(frame), freq="15h")
+    frame.insert(0, "seen", days.strftime("%Y-%m-%d %H:%M"))
+    assert days.year.nunique() == 1
+    frame.to_csv(root / "data" / "dated.csv", index=False)
+    run_script(
+        root, "train.py", "--data", "data/dated.csv", *FAST, "--epochs", "1", "--run-name", "d"
+    )
+    saved = checkpoint(root, "d")
+    parts = saved["preprocessing"]["features"]["columns"]["seen"]["parts"]
+    assert list(parts) == ["year", "month", "day", "weekday", "hour"]
+    embedded = [index for index, _ in saved["model_args"]["numeric_bins"]]
+    assert 0 not in embedded and [1, 2, 3, 4] == embedded[:4]  # all but the year
+    assert all(len(edges) > 1 for _, edges in saved["model_args"]["numeric_bins"])

@@ -61,12 +61,11 @@ class Preprocessing:
         out, start = np.empty((len(frame), self.size), dtype=np.float32), 0  # column by column
         for name, spec in self.columns.items():
             raw = frame[name]
-            clip = spec.get("clip", False)  # before 0.9.0: no clipping
             if spec["type"] == "numeric":
                 x = checked_numbers(raw, name, path, spec)
-                out[:, start] = standardize(x, spec["stats"], clip)
+                out[:, start] = standardize(x, spec["stats"], spec.get("clip", False))
             elif spec["type"] == "date":
-                parts = date_parts(raw, list(spec["parts"]))
+                parts, clip = date_parts(raw, list(spec["parts"])), spec.get("clip", False)
                 for i, (part, stats) in enumerate(spec["parts"].items()):
                     out[:, start + i] = standardize(parts[part].to_numpy(), stats, clip)
             else:
@@ -84,7 +83,8 @@ class Preprocessing:
         numeric one (by position) the edges of its training-quantile bins."""
         bins, start = [], 0
         for spec in self.columns.values():  # "bins": one list of edges per feature it makes
-            bins += [[start + i, edges] for i, edges in enumerate(spec.get("bins", []))]
+            found = enumerate(spec.get("bins", []))
+            bins += [[start + i, edges] for i, edges in found if len(edges) > 1]
             start += width(spec)
         return {"in_features": self.size, "numeric_bins": bins}
 
@@ -282,7 +282,7 @@ def standardize(x: np.ndarray, stats: list[float], clip: bool = False) -> np.nda
     return z / np.sqrt(1 + (z / 3) ** 2) if clip else z
 
 
-def quantile_bins(x: np.ndarray, stats: list[float], clip: bool, bins: int = 128) -> list[float]:
+def quantile_bins(x: np.ndarray, stats: list[float], clip: bool, bins: int = 48) -> list[float]:
     """Edges of up to `bins` equal-count bins of the scaled values (from 100,000 at most)."""
     z = standardize(x[:: max(1, len(x) // 100_000)], stats, clip)
     return np.unique(np.quantile(z, np.linspace(0, 1, bins + 1)).round(6)).tolist()
