@@ -265,12 +265,12 @@ def checked_numbers(raw: pd.Series, name: str, path: Path, spec: dict[str, Any])
 def numeric_stats(x: np.ndarray, robust: bool) -> list[float]:
     """[fill (the median), center, scale]: the median and IQR if robust, else mean and std."""
     finite = x[np.isfinite(x)]
+    if robust and len(finite):  # half the range when most values are equal (a rare 0/1 flag)
+        q1, median, q3 = np.quantile(finite, [0.25, 0.5, 0.75]).tolist()
+        spread = q3 - q1 or float(finite.max() - finite.min()) / 2
+        return [median, median, spread or 1.0]
     median = float(np.median(finite)) if len(finite) else 0.0
     filled = np.where(np.isfinite(x), x, median)
-    if robust:  # half the range when most values are equal (e.g. a rare 0/1 flag)
-        q1, q3 = np.quantile(filled, [0.25, 0.75])
-        spread = float(q3 - q1) or float(filled.max() - filled.min()) / 2
-        return [median, median, spread or 1.0]
     std = float(filled.std())
     return [median, float(filled.mean()), std if std > 0 else 1.0]
 
