@@ -88,3 +88,11 @@ def test_predict_writes_one_row_per_sample(run_dir: Path, tmp_path: Path) -> Non
     data, out = Config().data, tmp_path / "predictions.csv"
     run("predict.py", "--input", data, "--run", str(run_dir), "--output", str(out))
     assert len(pd.read_csv(out)) == len(pd.read_csv(data))
+
+
+def test_eval_compares_with_the_baselines(run_dir: Path) -> None:
+    pytest.importorskip("sklearn")  # pip install ".[baseline]"
+    command = [sys.executable, "baseline.py", "--run", str(run_dir)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "verdict: " in run("eval.py", "--run", str(run_dir))
