@@ -184,3 +184,25 @@ def test_features_without_spread_get_no_bins_and_the_model_still_trains(project)
     embedded = [index for index, _ in saved["model_args"]["numeric_bins"]]
     assert 0 not in embedded and [1, 2, 3, 4] == embedded[:4]  # all but the year
     assert all(len(edges) > 1 for _, edges in saved["model_args"]["numeric_bins"])
+
+
+EDGES = """
+import json
+
+import torch
+
+from model import build_model
+
+# Edges that float32 cannot tell apart (a huge value with --numeric-scaling standard).
+bins = [[0, [0.0, 1e7, 1e7 + 1e-3, 2e7]], [1, [-1.0, 0.0, 1.0]]]
+model = build_model("mlp", in_features=2, out_features=1, hidden_sizes=[8], dropout=0.0,
+                    numeric_bins=bins)
+x = torch.tensor([[1e7, 0.5], [0.0, -3.0], [5e7, 3.0]])
+print(json.dumps({"finite": bool(torch.isfinite(model(x)).all())}))
+"""
+
+
+def test_bins_float32_cannot_tell_apart_give_finite_outputs(project) -> None:
+    root = project(task="regression", input="tabular")
+    (root / "edges.py").write_text(EDGES)
+    assert last_json(run_script(root, "edges.py").stdout) == {"finite": True}

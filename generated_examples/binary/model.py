@@ -57,7 +57,7 @@ class PiecewiseLinear(nn.Module):
         for i, (_, edges) in enumerate(numeric_bins):
             edges = torch.tensor(edges, dtype=torch.float32)
             k = len(edges) - 1  # features with fewer distinct values have fewer bins
-            left[i, :k], width[i, :k], mask[i, :k] = edges[:-1], edges.diff(), 1.0
+            left[i, :k], width[i, :k], mask[i, :k] = edges[:-1], edges.diff().clamp(min=1e-6), 1.0
         index = torch.tensor([feature for feature, _ in numeric_bins])
         for name, value in {"index": index, "left": left, "width": width, "mask": mask}.items():
             self.register_buffer(name, value, persistent=False)
