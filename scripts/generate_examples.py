@@ -1,4 +1,4 @@
-"""Render one example project per task into generated_examples/.
+"""Render one example project per task, and an image and a text one, into generated_examples/.
 
     python scripts/generate_examples.py          # rewrite generated_examples/
     python scripts/generate_examples.py --check  # exit 1 if they are out of date
@@ -31,10 +31,12 @@ EXAMPLES = {
     "multiclass": {"task": "multiclass", "input": "tabular"},
     "multilabel": {"task": "multilabel", "input": "tabular"},
     "image": {"task": "image"},
+    "text": {"task": "multiclass", "input": "text"},
 }
 README = """# Generated examples
 
-One project per task, rendered from the template with default answers by
+One project per task (tabular input), an image project and a text project, rendered from the
+template with default answers by
 
     python scripts/generate_examples.py
 

@@ -1,6 +1,10 @@
-"""Write the template's sample datasets from scikit-learn's bundled copies.
+"""Write the template's sample datasets from scikit-learn's bundled copies, and the text sample
+(reviews.csv) from the VADER ground-truth data in vaderSentiment's source distribution.
 
     python scripts/make_sample_data.py
+    python scripts/make_sample_data.py --vader vaderSentiment-3.3.2.tar.gz   # also reviews.csv
+
+`pip download vaderSentiment==3.3.2 --no-binary :all: --no-deps` fetches that file (PyPI).
 
 Every generated project ships one of these files so `python train.py` works offline.
 The output is deterministic; re-running it changes nothing.
@@ -8,8 +12,12 @@ The output is deterministic; re-running it changes nothing.
 
 from __future__ import annotations
 
+import argparse
+import ast
 import csv
+import io
 import shutil
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +49,45 @@ def digit_properties(digit: int) -> list[int]:
     return [int(digit % 2 == 0), int(digit in PRIMES), int(digit > 4)]
 
 
+def vader_data(sdist: Path, name: str) -> tuple[list[list[str]], dict[str, list[int]]]:
+    """One VADER data set (Hutto and Gilbert, 2014) from the vaderSentiment source distribution:
+    its rows [id, mean rating, text], and each text's raw ratings by id."""
+    with tarfile.open(sdist) as outer:
+        member = next(m for m in outer.getnames() if m.endswith("hutto_ICWSM_2014.tar.gz"))
+        inner = tarfile.open(fileobj=io.BytesIO(outer.extractfile(member).read()))
+
+    def lines(suffix: str) -> list[list[str]]:
+        path = next(m for m in inner.getnames() if m.endswith(f"{name}_{suffix}.txt"))
+        text = inner.extractfile(path).read().decode("utf-8-sig")
+        return [line.split("\t") for line in text.splitlines() if line.strip()]
+
+    ratings = {row[0]: ast.literal_eval(row[3]) for row in lines("anonDataRatings")}
+    return lines("GroundTruth"), ratings
+
+
+def write_reviews(sdist: Path) -> None:
+    """reviews.csv: VADER's 3,708 sentences from Amazon customer reviews (Hu and Liu, 2004),
+    each rated by 20 people from -4 (extremely negative) to +4 (extremely positive)."""
+    rows, ratings = vader_data(sdist, "amazonReviewSnippets")
+    table = []
+    for sample_id, mean, text in rows:
+        sentiment, votes = float(mean), np.array(ratings[sample_id])
+        polarity = "positive" if sentiment > 0 else "negative" if sentiment < 0 else ""
+        tone = "positive" if sentiment > 0.5 else "negative" if sentiment < -0.5 else "neutral"
+        labels = [np.mean(votes > 0), np.mean(votes < 0), np.mean(np.abs(votes) >= 3)]
+        multi = [int(share >= 0.25) for share in labels]  # at least a quarter of the raters
+        table.append([text.strip(), round(sentiment, 3), polarity, tone, *multi])
+    header = ["text", "sentiment", "polarity", "tone", "positive", "negative", "strong"]
+    write_csv(DATA / "reviews.csv", header, table)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vader", type=Path, help="vaderSentiment-3.3.2.tar.gz: write reviews.csv")
+    args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
+    if args.vader:
+        write_reviews(args.vader)
 
     diabetes = datasets.load_diabetes(scaled=False)
     write_csv(

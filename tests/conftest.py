@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "project_probe.py"
 
 TASKS = ["regression", "binary", "multiclass", "multilabel"]
-INPUTS = ["tabular", "image"]
+INPUTS = ["tabular", "image", "text"]
 COMBOS = [(task, input) for task in TASKS for input in INPUTS]
 
 

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "csv_load.py": ["steps 1-3:", "peak memory:"],
     "ddp_speed.py": ["MLP, 2,000 rows", "CNN, 300 16x16 images"],
     "tabular_accuracy.py": ["breast_cancer", "data sets reach the better of"],
+    "text_accuracy.py": ["reviews   binary", "reach the better TF-IDF baseline"],
 }
 
 
@@ -23,9 +24,9 @@ def test_every_benchmark_is_covered() -> None:
     assert {p.name for p in (REPO / "benchmarks").glob("*.py")} == set(BENCHMARKS)
 
 
-# The three that start many processes (torchrun; a project's train/eval and baselines) run with
+# The four that start many processes (torchrun; a project's train/eval and baselines) run with
 # the slow set, in CI (.ci/run); the other two with every `pytest -n 2`.
-SLOW = {"ddp_speed.py", "time_to_accuracy.py", "tabular_accuracy.py"}
+SLOW = {"ddp_speed.py", "time_to_accuracy.py", "tabular_accuracy.py", "text_accuracy.py"}
 
 
 @pytest.mark.parametrize(

@@ -165,8 +165,8 @@ def test_interactive_prompts_show_help_and_defaults(workdir: Path) -> None:
 
 BAD_OPTIONS = [
     (["--task", "classification"], ["--task", "regression", "multilabel", "image"]),
-    (["--input", "text"], ["--input", "tabular", "image"]),
-    (["--model", "resnet"], ["--model", "mlp", "linear", "cnn"]),
+    (["--input", "audio"], ["--input", "tabular", "image", "text"]),
+    (["--model", "resnet"], ["--model", "mlp", "linear", "cnn", "bag", "transformer"]),
     (["--optimizer", "lion"], ["--optimizer", "adamw", "adam", "sgd"]),
     (["--scheduler", "onecycle"], ["--scheduler", "cosine", "step", "plateau", "none"]),
     (["--lr", "fast"], ["--lr", "valid number"]),
@@ -180,6 +180,10 @@ BAD_OPTIONS = [
     (["--input", "image", "--model", "mlp"], ["--model", "'mlp' is for tabular input"]),
     (["--input", "tabular", "--model", "cnn"], ["--model", "'cnn' is for image input"]),
     (["--task", "regression", "--model", "cnn"], ["--model", "'cnn' is for image input"]),
+    (["--input", "text", "--model", "mlp"], ["--model", "'mlp' is for tabular input"]),
+    (["--input", "image", "--model", "bag"], ["--model", "'bag' is for text input"]),
+    (["--input", "tabular", "--model", "transformer"], ["--model", "'transformer' is for text"]),
+    (["--task", "image", "--input", "text"], ["--input", "task 'image' needs input 'image'"]),
     (["--tracker", "comet"], ["--tracker", "tensorboard", "wandb", "mlflow", "none"]),
     (["--no-such-flag"], ["No such option"]),
 ]

@@ -41,7 +41,7 @@ from tests.template_versions import (
 )
 
 LEGACY = list(history.LEGACY)
-NEXT = "0.10.0"
+NEXT = "0.11.0"
 needs_history = pytest.mark.skipif(
     not has_git_history(), reason="needs the scaffold repository's git history (a clone)"
 )
@@ -142,7 +142,8 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
     "version",
     # 0.4.0's runs are also resumed by the team test below; 0.3.0 converts as 0.2.0 does
     [v if v in ("0.2.0", "0.5.0") else pytest.param(v, marks=pytest.mark.slow) for v in LEGACY]
-    + ["0.8.0"],  # the release before the tabular defaults of 0.9.0 (robust scaling, embedding)
+    + ["0.8.0"]  # the release before the tabular defaults of 0.9.0 (robust scaling, embedding)
+    + [pytest.param("0.9.0", marks=pytest.mark.slow)],  # the release before text projects
 )
 def test_old_runs_evaluate_predict_and_resume_after_an_update(tmp_path, version) -> None:
     root = render_release(tmp_path / "proj", version, task="multiclass")
@@ -264,7 +265,7 @@ def test_a_team_updates_a_project_of_an_old_release_to_the_same_bytes(wheels, tm
         assert "conflict" not in result.stdout + result.stderr
         results[name] = snapshot(root)
     assert results["alice"] == results["bob"] == results["carol"]
-    # Every user edit kept, every change of 0.5.0 to 0.9.0 and the test release arrived.
+    # Every user edit kept, every change of 0.5.0 to 0.10.0 and the test release arrived.
     assert "setting(0.25, " in (origin / "config.py").read_text()
     assert "def count_parameters" in (origin / "model.py").read_text()
     assert (origin / "features.py").is_file() and (origin / "distributed.py").is_file()

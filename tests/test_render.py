@@ -48,6 +48,7 @@ SAMPLE = {
     ("binary", "image"): "digits_parity.csv",
     ("multiclass", "image"): None,
     ("multilabel", "image"): "digits_properties.csv",
+    **{(task, "text"): "reviews.csv" for task in ("regression", "binary", "multiclass", "multilabel")},
 }
 
 

@@ -112,7 +112,10 @@ def test_trains_beats_baseline_and_eval_matches_sklearn(project, task: str, inpu
         assert reported["confusion_matrix"] == expected.tolist()
 
     name, trivial = baseline(task, out)
-    assert reported[name] >= trivial + 0.2, (name, reported[name], trivial)
+    # Sentiment is harder to read than digits or tables: on the reviews, TF-IDF with a linear
+    # model also stays within about 0.2 of the trivial predictor.
+    margin = 0.1 if input == "text" else 0.2
+    assert reported[name] >= trivial + margin, (name, reported[name], trivial)
 
 
 @pytest.mark.parametrize("task,input", COMBOS)
@@ -124,7 +127,7 @@ def test_predict_writes_one_row_per_sample_with_names(project, task: str, input:
     result = run_script(root, "predict.py", "--input", sample, "--output", str(out))
     assert "predictions written to" in result.stdout
     table = pd.read_csv(out)
-    if input == "tabular":
+    if input in ("tabular", "text"):
         assert table["line"].tolist() == list(range(2, len(pd.read_csv(root / sample)) + 2))
     else:
         assert table["path"].str.endswith(".png").all() and len(table) == 300
@@ -138,7 +141,8 @@ def test_predict_writes_one_row_per_sample_with_names(project, task: str, input:
         if task == "multiclass":
             assert np.allclose(table[prob_columns].sum(axis=1), 1, atol=1e-5)
     elif task == "multilabel":
-        assert {"labels", "probability_even", "probability_prime"} <= set(table)
+        first = "probability_positive" if input == "text" else "probability_even"
+        assert {"labels", first} <= set(table)
     else:
         assert [c for c in table if c.startswith("predicted_")]
 
@@ -167,8 +171,12 @@ def kill_after_first_checkpoint(root: Path, args: list[str], run_dir: Path) -> i
         ({"task": "multiclass", "input": "tabular"}, []),  # dropout, shuffling, cosine schedule
         ({"task": "image"}, []),  # batch norm + augmentation on torch's RNG
         ({"task": "image"}, ["--cache-mb", "0", "--workers", "2"]),  # DataLoader workers
+        (  # a small transformer: dropout in attention and feed-forward layers, padding masks
+            {"task": "binary", "input": "text", "model": "transformer"},
+            ["--max-tokens", "16", "--embedding-dim", "16", "--layers", "1"],
+        ),
     ],
-    ids=["tabular", "image", "image-streamed"],
+    ids=["tabular", "image", "image-streamed", "text-transformer"],
 )
 def test_resume_after_kill_matches_an_uninterrupted_run(
     project, answers: dict, extra: list[str]
@@ -236,6 +244,7 @@ def test_bad_train_flags_fail_with_one_line(pristine, args: list[str], message: 
         {"task": "binary", "input": "tabular", "optimizer": "adam", "scheduler": "plateau"},
         {"task": "multilabel", "input": "image", "optimizer": "sgd", "scheduler": "none"},
         {"task": "multiclass", "input": "tabular", "model": "linear", "scheduler": "cosine"},
+        {"task": "multilabel", "input": "text", "optimizer": "adam", "scheduler": "step"},
     ],
     ids=lambda a: "-".join(a.values()),
 )
@@ -254,6 +263,7 @@ def test_every_option_value_trains(project, answers: dict) -> None:
     "task,input",
     [
         ("multiclass", "tabular"),
+        pytest.param("multiclass", "text", marks=pytest.mark.slow),
         pytest.param("image", "image", marks=pytest.mark.slow),
         *[pytest.param(t, i, marks=pytest.mark.slow) for t, i in COMBOS if t != "multiclass"],
     ],
@@ -261,13 +271,13 @@ def test_every_option_value_trains(project, answers: dict) -> None:
 def test_generated_project_own_tests_pass(project, task: str, input: str) -> None:
     root = project(task=task, input=input)
     result = run_script(root, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
-    assert f"{7 if input == 'tabular' else 6} passed" in result.stdout  # + baseline.py
+    assert f"{6 if input == 'image' else 7} passed" in result.stdout  # + baseline.py
 
 
 MATRIX = [
     (task, input, model, optimizer, scheduler)
     for task, input in COMBOS
-    for model in (["mlp", "linear"] if input == "tabular" else ["cnn"])
+    for model in {"tabular": ["mlp", "linear"], "image": ["cnn"], "text": ["bag", "transformer"]}[input]
     for optimizer, scheduler in itertools.product(
         ["adamw", "adam", "sgd"], ["cosine", "step", "plateau", "none"]
     )
@@ -293,7 +303,8 @@ def test_full_matrix_renders_clean_and_trains(
     ):
         result = subprocess.run([sys.executable, "-m", *tool], cwd=root, capture_output=True)
         assert result.returncode == 0, (tool[0], result.stdout, result.stderr)
-    run_dir = train(root, "--epochs", "2")
+    short = ["--max-tokens", "32"] if model == "transformer" else []  # attention: L^2 per text
+    run_dir = train(root, "--epochs", "2", *short)
     losses = column(run_dir / "metrics.csv", "train_loss")
     assert all(np.isfinite(losses)) and losses[-1] < losses[0], losses
     run_script(root, "eval.py", "--run", str(run_dir), "--device", "cpu")

@@ -26,6 +26,10 @@ HEAD_SIZE = {  # outputs per sample for each sample dataset
     ("binary", "image"): 1,
     ("multiclass", "image"): 10,
     ("multilabel", "image"): 3,
+    ("regression", "text"): 1,
+    ("binary", "text"): 1,
+    ("multiclass", "text"): 3,
+    ("multilabel", "text"): 3,
 }
 
 

@@ -3,6 +3,7 @@ format, so that runs trained before a `scaffold update` still evaluate, predict 
 
 checkpoints.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
 
+    0.10.0 text projects (new: their checkpoints hold "vocabulary" and "idf")
     0.9.0  tabular: numbers robust-scaled and smooth-clipped ("clip"), with quantile bins
            ("bins"); the MLP's piecewise-linear embedding ("numeric_bins" in model_args)
     0.8.0  data_sha256: the fingerprint of the data file (eval.py and --resume refuse it changed)
@@ -20,7 +21,7 @@ except those in OLD_DEFAULTS: a run resumed from an older checkpoint keeps what 
 from typing import Any
 
 # This project's template release (scaffold update changes it); every checkpoint records it.
-TEMPLATE_VERSION = "0.9.0"
+TEMPLATE_VERSION = "0.10.0"
 # Settings added with a default that trains differently: a checkpoint of an older release
 # gets the value that release used (release -> settings).
 OLD_DEFAULTS = {

@@ -6,8 +6,8 @@ trained on exactly the rows and features a run trained on and scored on its test
     python baseline.py --run runs/NAME
 
 Both models see the features the run's preprocessing makes (fit on its training split only)
-and train on its training and validation rows together (neither needs a validation split),
-with scikit-learn's default settings. The test split is eval.py's. Writes
+and train on its training and validation rows together (neither needs a validation split;
+--train-only: the training rows alone, as the network), with scikit-learn's default settings. The test split is eval.py's. Writes
 baseline_metrics.json into the run folder; eval.py then prints these scores next to the
 network's, with a one-line verdict.
 """
@@ -33,6 +33,9 @@ from utils import UserError
 def main() -> None:
     parser = ArgumentParser(description=__doc__, formatter_class=RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, help="run folder (default: the newest in runs/)")
+    parser.add_argument(
+        "--train-only", action="store_true", help="fit on the training split only, as the network"
+    )
     args = parser.parse_args()
     models = baseline_models()
     run_dir = args.run or latest_run(Path(Config.runs_dir))
@@ -40,23 +43,26 @@ def main() -> None:
     cfg = Config.from_dict(checkpoint["config"])
     preprocessing = Preprocessing.from_state_dict(checkpoint["preprocessing"])
     data = load_data(cfg, checkpoint)  # the run's file, unchanged, split as it was
-    train, val, test = (preprocessing.dataset(s).tensors for s in (data.train, data.val, data.test))
-    x = torch.cat([train[0], val[0]]).double().numpy()
-    y = fit_targets(torch.cat([train[1], val[1]]).numpy())
+    fit = [data.train] if args.train_only else [data.train, data.val]
+    *parts, test = (preprocessing.dataset(s).tensors for s in (*fit, data.test))
+    x, x_test = torch.cat([p[0] for p in parts]).double().numpy(), test[0].double().numpy()
+    print(f"{len(x)} training rows, {x.shape[1]} features; {len(x_test)} test rows")
+    y = fit_targets(torch.cat([p[1] for p in parts]).numpy())
     targets, scores = preprocessing.targets, {}
-    print(f"{len(x)} training and validation rows, {x.shape[1]} features; {len(test[0])} test rows")
     for name, model in models.items():
         start = time.perf_counter()
         model.fit(x, y)
         seconds = time.perf_counter() - start
-        outputs = raw_scores(model, test[0].double().numpy(), len(targets.names))
+        outputs = raw_scores(model, x_test, len(targets.names))
         logits = torch.as_tensor(outputs, dtype=torch.float32)
         pred, probs = task.predict(logits, targets)
         metrics = task.metrics_from_state(task.metric_state(test[1], pred, probs, targets), targets)
         scores[name] = metrics[task.MAIN_METRIC]
         print(f"{name:<22} test {task.MAIN_METRIC} {scores[name]:.4f}  ({seconds:.1f}s to fit)")
     out = run_dir / "baseline_metrics.json"
-    out.write_text(json.dumps({"metric": task.MAIN_METRIC, "test": scores}, indent=2) + "\n")
+    fitted = "train" if args.train_only else "train+val"
+    summary = {"metric": task.MAIN_METRIC, "fit_on": fitted, "test": scores}
+    out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {out}; python eval.py --run {run_dir} compares them with the network")
 
 
@@ -77,7 +83,7 @@ def fit_targets(y: np.ndarray) -> np.ndarray:
     return y  # (N,) class indices
 
 
-def raw_scores(model: Any, x: np.ndarray, outputs: int) -> np.ndarray:
+def raw_scores(model: Any, x: Any, outputs: int) -> np.ndarray:
     """A fitted model's outputs in the network's form, so task.predict() and the metrics treat
     them exactly as the network's: log-probabilities (N, K)."""
     probs = np.zeros((len(x), outputs))
