@@ -3,7 +3,7 @@ format, so that runs trained before a `scaffold update` still evaluate, predict 
 
 checkpoints.load_checkpoint passes every checkpoint through upgrade(). What changed, by release:
 
-    0.10.0 text projects (new: their checkpoints hold "vocabulary" and "idf")
+    0.10.0 text projects (new; nothing changed for tables and images)
     0.9.0  tabular: numbers robust-scaled and smooth-clipped ("clip"), with quantile bins
            ("bins"); the MLP's piecewise-linear embedding ("numeric_bins" in model_args)
     0.8.0  data_sha256: the fingerprint of the data file (eval.py and --resume refuse it changed)
