@@ -99,7 +99,8 @@ def vader(name: str) -> Callable[[], pd.DataFrame]:
 
 def fortunes() -> pd.DataFrame:
     """Debian's fortune cookies by topic file: the topics with at least 150 of them."""
-    deb = fetch(["apt-get", "download", "fortunes"], lambda: next(CACHE.glob("fortunes_*.deb"), None))
+    command = ["apt-get", "download", "fortunes"]
+    deb = fetch(command, lambda: next(CACHE.glob("fortunes_*.deb"), None))
     folder = CACHE / "fortunes"
     if not folder.is_dir():
         subprocess.run(["dpkg-deb", "-x", str(deb), str(folder)], check=True, timeout=120)

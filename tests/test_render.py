@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import COMBOS, REPO, render
+from tests.conftest import COMBOS, REPO, TASKS, render
 
 COMMON = {
     ".copier-answers.yml",
@@ -48,7 +48,7 @@ SAMPLE = {
     ("binary", "image"): "digits_parity.csv",
     ("multiclass", "image"): None,
     ("multilabel", "image"): "digits_properties.csv",
-    **{(task, "text"): "reviews.csv" for task in ("regression", "binary", "multiclass", "multilabel")},
+    **{(task, "text"): "reviews.csv" for task in TASKS},
 }
 
 

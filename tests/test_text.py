@@ -72,7 +72,7 @@ def reviews(n: int = 120, latin: bool = False) -> list[tuple[str, str]]:
     """Short texts whose label a word decides, with words of several scripts and emoji (or
     Latin letters only)."""
     good = ["great battery 😀", "love this phone", "très bien", "这很好 works", "excellent screen"]
-    bad = ["broke after a week 😡", "awful sound", "très mauvais", "很差 returned it", "poor screen"]
+    bad = ["broke after a week 😡", "awful sound", "très mauvais", "很差 returned", "poor screen"]
     if latin:
         good, bad = [t for t in good if t.isascii()], [t for t in bad if t.isascii()]
     return [
@@ -116,6 +116,10 @@ def test_a_trained_run_predicts_new_texts_with_unknown_words(project, tmp_path: 
     table = pd.read_csv(tmp_path / "p.csv")
     assert table["line"].tolist() == [2, 3, 4, 6, 7]  # unknown words, emoji, Arabic: predicted
     assert table["prediction"].tolist()[:2] == ["good", "bad"]
+    # A file without the run's text column: the error names it (predict.py has no such flag).
+    (tmp_path / "other.csv").write_text("review\nnice\n")
+    line = refused(root, "predict.py", "--input", str(tmp_path / "other.csv"))
+    assert "no text column 'text' (the run's --text-column); its columns are 'review'" in line
 
 
 @pytest.mark.parametrize(
@@ -131,8 +135,9 @@ def test_a_trained_run_predicts_new_texts_with_unknown_words(project, tmp_path: 
         ),
         ([("a", "x")] * 30, ["--max-tokens", "0"], "max_tokens must be >= 1"),
         ([("a", "x")] * 30, ["--heads", "3"], "heads must divide embedding_dim"),
+        ([("a", "x")] * 30, ["--target", "text"], "'text' is the text column (--text-column)"),
     ],
-    ids=["missing-column", "numbers", "all-empty", "strict-empty", "max-tokens", "heads"],
+    ids=["missing-column", "numbers", "all-empty", "strict-empty", "max-tokens", "heads", "target"],
 )
 def test_bad_text_input_gets_one_line(project, rows, flags: list[str], message: str) -> None:
     root = project(**TEXT)

@@ -274,10 +274,11 @@ def test_generated_project_own_tests_pass(project, task: str, input: str) -> Non
     assert f"{6 if input == 'image' else 7} passed" in result.stdout  # + baseline.py
 
 
+MODELS = {"tabular": ["mlp", "linear"], "image": ["cnn"], "text": ["bag", "transformer"]}
 MATRIX = [
     (task, input, model, optimizer, scheduler)
     for task, input in COMBOS
-    for model in {"tabular": ["mlp", "linear"], "image": ["cnn"], "text": ["bag", "transformer"]}[input]
+    for model in MODELS[input]
     for optimizer, scheduler in itertools.product(
         ["adamw", "adam", "sgd"], ["cosine", "step", "plateau", "none"]
     )

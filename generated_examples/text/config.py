@@ -51,13 +51,13 @@ class Config:
 
     # Optimization
     optimizer: str = setting("adamw", "optimizer", ["adamw", "adam", "sgd"])
-    lr: float = setting(0.003, "learning rate")
+    lr: float = setting(0.001, "learning rate")
     weight_decay: float = setting(0.01, "weight decay")
     momentum: float = setting(0.9, "SGD momentum (Nesterov)")
     scheduler: str = setting(
         "cosine", "learning-rate schedule", ["cosine", "step", "plateau", "none"]
     )
-    epochs: int = setting(10, "maximum number of epochs")
+    epochs: int = setting(20, "maximum number of epochs")
     batch_size: int = setting(64, "samples per optimizer step")
     patience: int = setting(5, "stop after N epochs without a lower validation loss (0 = never)")
     plateau_patience: int = setting(2, "--scheduler plateau: lr / 10 after N epochs with no gain")
