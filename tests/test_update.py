@@ -37,7 +37,7 @@ from tests.template_versions import (
     v3_changes,
 )
 
-TASKS = ["regression", "binary", "multiclass", "multilabel", "image"]
+TASKS = ["regression", "binary", "multiclass", "multilabel", "image", "text"]  # text: multiclass
 
 
 def tasks(*default: str) -> list:
@@ -75,6 +75,8 @@ def new(scaffold: Scaffold, dest: Path, *options: str, git: bool = True) -> Path
 
 
 def task_options(task: str) -> list[str]:
+    if task == "text":
+        return ["--task", "multiclass", "--input", "text"]
     return ["--task", task] + (["--input", "image"] if task == "image" else [])
 
 
@@ -139,7 +141,7 @@ def test_untouched_project_updates_to_exactly_a_fresh_v2_project(versions, tmp_p
     assert snapshot(old) == snapshot(fresh)
 
 
-@pytest.mark.parametrize("task", tasks("binary", "multilabel"))
+@pytest.mark.parametrize("task", tasks("binary", "multilabel", "text"))
 def test_user_edits_survive_the_update_and_the_project_still_trains(
     versions, tmp_path, task
 ) -> None:
