@@ -22,6 +22,7 @@ def test_generated_examples_are_up_to_date(tmp_path: Path) -> None:
     )
 
 
-def test_one_example_per_task() -> None:
+def test_one_example_per_task_and_per_other_input_type() -> None:
     names = {p.name for p in (REPO / "generated_examples").iterdir() if p.is_dir()}
-    assert names == set(EXAMPLES) == {"regression", "binary", "multiclass", "multilabel", "image"}
+    tasks = {"regression", "binary", "multiclass", "multilabel"}
+    assert names == set(EXAMPLES) == tasks | {"image", "text"}

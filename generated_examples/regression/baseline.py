@@ -7,9 +7,9 @@ trained on exactly the rows and features a run trained on and scored on its test
 
 Both models see the features the run's preprocessing makes (fit on its training split only)
 and train on its training and validation rows together (neither needs a validation split;
---train-only: the training rows alone, as the network), with scikit-learn's default settings. The test split is eval.py's. Writes
-baseline_metrics.json into the run folder; eval.py then prints these scores next to the
-network's, with a one-line verdict.
+--train-only: the training rows alone, as the network), with scikit-learn's default settings.
+The test split is eval.py's. Writes baseline_metrics.json into the run folder; eval.py then
+prints these scores next to the network's, with a one-line verdict.
 """
 
 import json
