@@ -1,3 +1,3 @@
 """scaffold: write correct, fast PyTorch training projects from a copier template."""
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"

@@ -291,6 +291,46 @@ def tasks(
     typer.echo(format_task_table(markdown))
 
 
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def doctor(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Python files or folders to check. [default: .]", show_default=False),
+    ] = None,
+    output: Annotated[
+        Format, typer.Option("--format", help="text: file:line: CODE message — fix; json: a list.")
+    ] = Format.text,
+) -> None:
+    """Find the classic training-loop mistakes in Python files, without running them.
+
+    Exits 1 when it finds one, 0 when not, 2 when a path is missing or a file is not Python.
+    Silence one line with `# noqa: TL004` (or `# doctor: ignore`). The checks: see the README.
+    """
+    from scaffold import doctor as checker
+
+    paths = paths or [Path(".")]
+    if missing := [str(p) for p in paths if not p.exists()]:
+        raise ScaffoldError(f"no such file or folder: {', '.join(missing)}", exit_code=2)
+    findings, problems = checker.check_paths(paths)
+    if output == Format.json:
+        typer.echo(checker.as_json(findings))
+    else:
+        for item in findings:
+            typer.echo(item.text())
+    for problem in problems:
+        typer.echo(f"scaffold: error: {problem}", err=True)
+    if output == Format.text:
+        files = len({f.path for f in findings})
+        summary = f"{len(findings)} finding(s) in {files} file(s)" if findings else "no findings"
+        typer.echo(summary, err=True)
+    raise typer.Exit(2 if problems else 1 if findings else 0)
+
+
 TABLE_COLUMNS = {
     "head": "head size",
     "loss": "training loss",

@@ -17,6 +17,7 @@ BENCHMARKS = {
     "ddp_speed.py": ["MLP, 2,000 rows", "CNN, 300 16x16 images"],
     "tabular_accuracy.py": ["breast_cancer", "data sets reach the better of"],
     "text_accuracy.py": ["reviews   binary", "reach the better TF-IDF baseline"],
+    "doctor_corpus.py": ["precision", "generated examples: 0 findings"],
 }
 
 
@@ -25,7 +26,7 @@ def test_every_benchmark_is_covered() -> None:
 
 
 # The four that start many processes (torchrun; a project's train/eval and baselines) run with
-# the slow set, in CI (.ci/run); the other two with every `pytest -n 2`.
+# the slow set, in CI (.ci/run); the others with every `pytest -n 2`.
 SLOW = {"ddp_speed.py", "time_to_accuracy.py", "tabular_accuracy.py", "text_accuracy.py"}
 
 

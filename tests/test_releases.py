@@ -41,7 +41,7 @@ from tests.template_versions import (
 )
 
 LEGACY = list(history.LEGACY)
-NEXT = "0.11.0"
+NEXT = "0.12.0"
 needs_history = pytest.mark.skipif(
     not has_git_history(), reason="needs the scaffold repository's git history (a clone)"
 )
@@ -265,7 +265,7 @@ def test_a_team_updates_a_project_of_an_old_release_to_the_same_bytes(wheels, tm
         assert "conflict" not in result.stdout + result.stderr
         results[name] = snapshot(root)
     assert results["alice"] == results["bob"] == results["carol"]
-    # Every user edit kept, every change of 0.5.0 to 0.10.0 and the test release arrived.
+    # Every user edit kept, every change of 0.5.0 to 0.11.0 and the test release arrived.
     assert "setting(0.25, " in (origin / "config.py").read_text()
     assert "def count_parameters" in (origin / "model.py").read_text()
     assert (origin / "features.py").is_file() and (origin / "distributed.py").is_file()

@@ -46,7 +46,7 @@ def tasks(*default: str) -> list:
     return [t if t in default else pytest.param(t, marks=pytest.mark.slow) for t in TASKS]
 
 
-NEXT = "0.11.0"  # the release after the current one, in these tests
+NEXT = "0.12.0"  # the release after the current one, in these tests
 
 
 @pytest.fixture(scope="module")
@@ -163,13 +163,13 @@ def test_user_edits_survive_the_update_and_the_project_still_trains(
 def test_a_hop_across_two_releases_on_a_machine_that_saw_neither(versions, tmp_path) -> None:
     """Made with this release, updated by a teammate who only installed the one after next."""
     v1, _ = versions
-    v3 = Scaffold(install(tmp_path / "v3", "0.12.0", [v3_changes]))
+    v3 = Scaffold(install(tmp_path / "v3", "0.13.0", [v3_changes]))
     root = new(v1, tmp_path / "a" / "proj", "--task", "multilabel")
     kept = edit_like_a_user(root)
     teammate = v3.at(tmp_path / "teammate")
     result = teammate("update", cwd=root)
-    assert f"Updated proj from template {CURRENT} to 0.12.0" in result.stdout
-    assert "  0.12.0 (test release)" in result.stdout and f"  {NEXT} (test release)" not in (
+    assert f"Updated proj from template {CURRENT} to 0.13.0" in result.stdout
+    assert "  0.13.0 (test release)" in result.stdout and f"  {NEXT} (test release)" not in (
         result.stdout
     )  # the test releases' changelogs: each copy knows only its own test entry
     for name, text in kept.items():

@@ -21,7 +21,7 @@ except those in OLD_DEFAULTS: a run resumed from an older checkpoint keeps what 
 from typing import Any
 
 # This project's template release (scaffold update changes it); every checkpoint records it.
-TEMPLATE_VERSION = "0.10.0"
+TEMPLATE_VERSION = "0.11.0"
 # Settings added with a default that trains differently: a checkpoint of an older release
 # gets the value that release used (release -> settings).
 OLD_DEFAULTS = {

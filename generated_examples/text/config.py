@@ -38,7 +38,7 @@ class Config:
     encoding: str = setting("auto", "text encoding of CSV files: auto (UTF-8, UTF-16, else cp1252)")
     max_tokens: int = setting(256, "words kept per text (the rest is cut off, with a note)")
     vocab_size: int = setting(30000, "keep the N most frequent training words and word pairs")
-    min_count: int = setting(2, "words seen fewer times in training read as unknown")
+    min_count: int = setting(1, "words seen fewer times in training read as unknown")
     ngrams: int = setting(2, "bag model: 2 adds word pairs (bigrams) to the words", [1, 2])
 
     # Model
