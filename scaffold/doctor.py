@@ -259,6 +259,7 @@ class FileFacts:
                 for target in targets:
                     if name := dotted(target):
                         facts.learn(name, node.value)
+        facts.follow_devices()
         facts.moved_model = any(facts.is_model(ast.Name(n)) for n in facts.on_device)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -304,6 +305,28 @@ class FileFacts:
             arg = core.args[0]
             if isinstance(arg, ast.Constant) and arg.value == "cpu":
                 self.cpu_names.add(name)
+
+    def follow_devices(self) -> None:
+        """Names of tensors made on a device (`.to(device)`, `.cuda()`, `device=device`) or
+        computed from such tensors (`X_train = X[:800]`), in source order."""
+        assigns = sorted(
+            (n for n in ast.walk(self.tree) if isinstance(n, ast.Assign)), key=lambda n: n.lineno
+        )
+        for node in assigns:
+            placed = self.names_on_device(node.value) or names_in(node.value) & self.on_device
+            for target in node.targets:
+                names = target_names(target) or [dotted(target)]
+                if placed:
+                    self.on_device.update(n for n in names if n)
+
+    def names_on_device(self, value: ast.expr) -> bool:
+        for call in (n for n in ast.walk(value) if isinstance(n, ast.Call)):
+            device = keyword(call, "device")
+            if device is not None and self.to_gpu(ast.Call(call.func, [device], [])):
+                return True
+            if last(call_name(call)) in ("to", "cuda") and self.to_gpu(call):
+                return True
+        return False
 
     def sole_output(self) -> str:
         """What the file's model classes return, if they all return the same kind."""

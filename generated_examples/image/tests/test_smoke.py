@@ -88,3 +88,10 @@ def test_predict_writes_one_row_per_sample(run_dir: Path, tmp_path: Path) -> Non
     data, out = Config().data, tmp_path / "predictions.csv"
     run("predict.py", "--input", data, "--run", str(run_dir), "--output", str(out))
     assert len(pd.read_csv(out)) == len(list(Path(data).rglob("*.png")))
+
+
+def test_scaffold_doctor_finds_no_loop_mistake() -> None:
+    """`scaffold doctor .` (CI runs it too): no classic training-loop mistake in the project."""
+    doctor = pytest.importorskip("scaffold.doctor")  # pip install pytorch-scaffold
+    findings, problems = doctor.check_paths([ROOT])
+    assert not problems and not findings, [f.text() for f in findings] + problems

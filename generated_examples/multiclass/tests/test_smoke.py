@@ -96,3 +96,10 @@ def test_eval_compares_with_the_baselines(run_dir: Path) -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "verdict: " in run("eval.py", "--run", str(run_dir))
+
+
+def test_scaffold_doctor_finds_no_loop_mistake() -> None:
+    """`scaffold doctor .` (CI runs it too): no classic training-loop mistake in the project."""
+    doctor = pytest.importorskip("scaffold.doctor")  # pip install pytorch-scaffold
+    findings, problems = doctor.check_paths([ROOT])
+    assert not problems and not findings, [f.text() for f in findings] + problems
