@@ -125,13 +125,16 @@ MODEL_NAME_RE = re.compile(
 )
 LOSS_FN_RE = re.compile(r"^(criterion|loss_fn|loss_func|lossfn|loss_function|objective|crit)\w*$")
 EVAL_NAME_RE = re.compile(r"(^|_)(val|valid|validation|test|eval|evaluation|dev|holdout)(_|$|\d)")
-EVAL_FUNCTION_RE = re.compile(r"(^|_)(val|valid|validate|validation|test|eval|evaluate)(_|$)")
+EVAL_FUNCTION_RE = re.compile(
+    r"(^|_)(val|valid|validate|validation|eval|evaluate)(_|$)|^test$|_test$|^test_(epoch|loop|step)"
+)
 TRAIN_NAME_RE = re.compile(r"(^|_)(train|training|trn)(_|$|\d)|^train")
 LOADER_RE = re.compile(r"(loader|^dl$|^dl_|_dl$|batches$)", re.I)
 SCALERS = {
     "StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "QuantileTransformer",
     "PowerTransformer", "PCA", "SimpleImputer", "KNNImputer", "TfidfVectorizer",
 }  # fmt: skip
+WRAPPED = {"module", "_module", "_c", "gm", "graph_module", "_orig_mod", "wrapped", "_wrapped"}
 SHAPE_METHODS = {"squeeze", "unsqueeze", "view", "reshape", "flatten", "float", "contiguous"}
 SPLITS = {"train_test_split", "random_split"}
 LOSS_KINDS = {
@@ -833,8 +836,15 @@ def activation_of(facts: FileFacts, expr: ast.expr, assigned: dict, depth: int =
     return ""
 
 
-def check_direct_forward(node: ast.AST) -> Iterator[tuple[ast.AST, str, dict]]:
-    for call in ast.walk(node):
+def check_direct_forward(facts: FileFacts) -> Iterator[tuple[ast.AST, str, dict]]:
+    wrappers = {  # a forward() or __call__ may hand on to a module it was given, on purpose
+        id(node)
+        for function in ast.walk(facts.tree)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and ("forward" in function.name or function.name == "__call__")
+        for node in ast.walk(function)
+    }
+    for call in ast.walk(facts.tree):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
             continue
         if call.func.attr != "forward":
@@ -845,6 +855,10 @@ def check_direct_forward(node: ast.AST) -> Iterator[tuple[ast.AST, str, dict]]:
             continue
         if isinstance(receiver, ast.Call) or last(name)[:1].isupper():
             continue  # super().forward(x), nn.Module.forward(self, x), Base.forward(self, x)
+        if id(call) in wrappers and last(name) in WRAPPED:
+            continue  # DDP's self.module.forward(...): the module it wraps, on purpose
+        if not (facts.is_model(receiver) or name.startswith("self.")):
+            continue  # toolbar.forward(), a history's forward(): not a module (self.x: one)
         yield call, "TL011", {"call": f"{name}.forward", "short": name}
 
 
@@ -905,7 +919,7 @@ def check_leaky_scaling(facts: FileFacts) -> Iterator[tuple[ast.AST, str, dict]]
                     seen_all |= dict.fromkeys(targets, node)
                 elif self_statistics(value):
                     seen_all |= dict.fromkeys(targets, node)
-                elif origins := [seen_all[n] for n in names_in(value) if n in seen_all]:
+                elif origins := [seen_all[n] for n in rows_of(value) if n in seen_all]:
                     seen_all |= dict.fromkeys(targets, origins[0])  # X = X[perm], tensor(X)
                 else:
                     for name in targets:
@@ -914,12 +928,45 @@ def check_leaky_scaling(facts: FileFacts) -> Iterator[tuple[ast.AST, str, dict]]
             if isinstance(node, ast.Call) and last(call_name(node)) in SPLITS and node.args:
                 split = set().union(*(names_in(a) for a in node.args))
             elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-                rows = node.slice.lower is not None or node.slice.upper is not None
-                split = {dotted(node.value)} if rows else None  # X[:n_train], X[n_train:]
+                split = {dotted(node.value)} & sliced_both_ways(body)  # X[:n], X[n:]
             for name in sorted((split or set()) & set(seen_all)):
-                origin = seen_all[name]
-                yield origin, "TL009", {"name": name}
-                seen_all = {k: v for k, v in seen_all.items() if v is not origin}
+                if (origin := seen_all.get(name)) is not None:  # one finding per scaling
+                    yield origin, "TL009", {"name": name}
+                    seen_all = {k: v for k, v in seen_all.items() if v is not origin}
+
+
+ROW_KEEPING = {"tensor", "as_tensor", "from_numpy", "asarray", "array", "float", "astype", "to",
+               "double", "TensorDataset", "values", "to_numpy", "clone", "copy"}  # fmt: skip
+
+
+def rows_of(value: ast.expr) -> set[str]:
+    """Names whose rows `value` still holds: X, X[perm], torch.tensor(X).float(), ... (not
+    X.mean(0), a statistic)."""
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.Subscript):
+        return rows_of(value.value)
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return set().union(*(rows_of(e) for e in value.elts)) if value.elts else set()
+    if isinstance(value, ast.Attribute) and value.attr in ROW_KEEPING:
+        return rows_of(value.value)
+    if isinstance(value, ast.Call) and last(call_name(value)) in ROW_KEEPING:
+        inner = [value.func.value] if isinstance(value.func, ast.Attribute) else []
+        return set().union(*(rows_of(a) for a in [*inner, *value.args]))
+    return set()
+
+
+def sliced_both_ways(body: list[ast.stmt]) -> set[str]:
+    """Names cut into a head and a tail in this body (`X[:n]` and `X[n:]`): a split."""
+    heads, tails = set(), set()
+    for node in walk_scope(body):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            lower, upper = node.slice.lower, node.slice.upper
+            if lower is None and upper is not None:
+                heads.add(dotted(node.value))
+            elif lower is not None and upper is None:
+                tails.add(dotted(node.value))
+    return heads & tails - {""}
 
 
 def scaler_fit(node: ast.AST, scalers: set[str]) -> ast.expr | None:
@@ -1021,6 +1068,17 @@ def data_on_device(facts: FileFacts, expr: ast.expr) -> bool:
 # --- putting it together ------------------------------------------------------------------
 
 
+def uses_torch(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "torch" for a in node.names
+        ):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
+            return True
+    return False
+
+
 def imported_names(tree: ast.Module) -> dict[str, str]:
     found = {}
     for node in ast.walk(tree):
@@ -1056,9 +1114,11 @@ def check_source(source: str, path: str = "<string>") -> list[Finding]:
         raw += check_kept_loss(facts, function)
         raw += check_activation_before_loss(facts, function)
         raw += check_device(facts, function)
-    raw += check_direct_forward(tree)
+    raw += check_direct_forward(facts)
     raw += check_torch_load(tree, imported_names(tree))
     raw += check_loaders(facts)
+    if not uses_torch(tree):  # not a PyTorch script: only the data leak applies
+        raw = []
     raw += check_leaky_scaling(facts)
     lines = source.splitlines()
     found = {}
@@ -1103,6 +1163,10 @@ def check_paths(paths: list[Path]) -> tuple[list[Finding], list[str]]:
             problems.append(f"{file}:{e.lineno}: cannot parse: {e.msg}")
         except (OSError, UnicodeDecodeError) as e:
             problems.append(f"{file}: cannot read: {e.__class__.__name__}")
+        except RecursionError:
+            problems.append(f"{file}: too deeply nested to check")
+        except Exception as e:  # a shape of code the checker does not know: say so, go on
+            problems.append(f"{file}: could not be checked ({e.__class__.__name__}: {e})")
     return findings, problems
 
 

@@ -102,7 +102,8 @@ CASES = {
 
 
 def codes(source: str) -> set[str]:
-    return {f.code for f in check_source(source)}
+    """The codes found in a PyTorch script (the checks other than TL009 need `import torch`)."""
+    return {f.code for f in check_source("import torch\n" + source)}
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
@@ -251,10 +252,17 @@ def test_common_shapes(name: str) -> None:
 
 
 def test_noqa_silences_one_line() -> None:
-    source = 'a = torch.load("x.pt")  # noqa: TL012\nb = torch.load("y.pt")\n'
-    assert [f.line for f in check_source(source)] == [2]
-    assert check_source('torch.load("x.pt")  # doctor: ignore\n') == []
-    assert len(check_source('torch.load("x.pt")  # noqa: TL004\n')) == 1  # another code
+    source = 'import torch\na = torch.load("x.pt")  # noqa: TL012\nb = torch.load("y.pt")\n'
+    assert [f.line for f in check_source(source)] == [3]
+    assert check_source('import torch\ntorch.load("x.pt")  # doctor: ignore\n') == []
+    assert len(check_source('import torch\ntorch.load("x.pt")  # noqa: TL004\n')) == 1
+
+
+def test_files_without_torch_get_only_the_data_leak_check() -> None:
+    """Not a PyTorch script (sklearn's estimators, a toolbar's forward()): only TL009 applies."""
+    source = CASES["TL009"][0] + "clf = Classifier()\nfor x in val_loader:\n    clf(x)\n"
+    assert {f.code for f in check_source(source)} == {"TL009"}
+    assert check_source("toolbar.forward()\nmodel.forward(x)\n") == []
 
 
 def corpus_labels() -> dict[Path, set[str]]:

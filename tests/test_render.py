@@ -37,6 +37,7 @@ COMMON = {
     "run_state.py",
     "utils.py",
     "tests/test_smoke.py",
+    "tests/test_sanity.py",
     "data/README.md",
 }
 SAMPLE = {
