@@ -308,7 +308,8 @@ def doctor(
 ) -> None:
     """Find the classic training-loop mistakes in Python files, without running them.
 
-    Exits 1 when it finds one, 0 when not, 2 when a path is missing or a file is not Python.
+    Exits 1 when it finds one, 0 when not, 2 when a path is missing or a file cannot be read or
+    parsed (2 wins over 1: the other files are still checked and reported).
     Silence one line with `# noqa: TL004` (or `# doctor: ignore`). The checks: see the README.
     """
     from scaffold import doctor as checker
@@ -327,7 +328,8 @@ def doctor(
     if output == Format.text:
         files = len({f.path for f in findings})
         summary = f"{len(findings)} finding(s) in {files} file(s)" if findings else "no findings"
-        typer.echo(summary, err=True)
+        unchecked = f"; {len(problems)} file(s) could not be checked" if problems else ""
+        typer.echo(summary + unchecked, err=True)
     raise typer.Exit(2 if problems else 1 if findings else 0)
 
 

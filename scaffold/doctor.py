@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tokenize
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,8 +33,8 @@ RULES = {
     ),
     "TL002": Rule(
         "activation-before-loss",
-        "{activation} before {loss}, which applies it itself",
-        "pass the raw scores (logits) to the loss; apply {activation} only for predictions",
+        "{activation} before {loss}, {why}",
+        "{fix}",
     ),
     "TL003": Rule(
         "bce-on-raw-scores",
@@ -153,6 +154,22 @@ WRONG_INPUT = {
     "CrossEntropyLoss": "softmax",
     "NLLLoss": "softmax",
     "BCEWithLogitsLoss": "sigmoid",
+}
+
+
+WHY = {
+    "CrossEntropyLoss": {
+        "why": "which applies log-softmax itself",
+        "fix": "pass the raw scores (logits) to the loss; apply softmax only for predictions",
+    },
+    "BCEWithLogitsLoss": {
+        "why": "which applies the sigmoid itself",
+        "fix": "pass the raw scores (logits) to the loss; apply sigmoid only for predictions",
+    },
+    "NLLLoss": {
+        "why": "which expects log-probabilities",
+        "fix": "use log_softmax (nn.LogSoftmax), or nn.CrossEntropyLoss on the raw scores",
+    },
 }
 
 
@@ -811,7 +828,7 @@ def check_activation_before_loss(
             continue
         activation = activation_of(facts, node.args[0], assigned)
         if kind in WRONG_INPUT and activation == WRONG_INPUT[kind]:
-            yield node, "TL002", {"activation": activation, "loss": kind}
+            yield node, "TL002", {"activation": activation, "loss": kind, **WHY[kind]}
         elif kind == "BCELoss" and activation == "raw":
             yield node, "TL003", {"loss": kind}
 
@@ -907,7 +924,12 @@ def check_leaky_scaling(facts: FileFacts) -> Iterator[tuple[ast.AST, str, dict]]
     }
     for body in bodies:
         seen_all: dict[str, ast.AST] = {}  # table -> where a scaler saw all its rows
+        named: dict[str, str] = {}  # mu = X.mean(0): statistic -> table
         for node in walk_scope(body):
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                tables, outside = statistics_of(node.value, named)
+                if len(tables) == 1 and not outside & tables:
+                    named[node.targets[0].id] = tables.pop()
             if isinstance(node, (ast.Assign, ast.Expr)):
                 value = node.value
                 fits = [fit for n in ast.walk(value) if (fit := scaler_fit(n, scalers))]
@@ -917,7 +939,7 @@ def check_leaky_scaling(facts: FileFacts) -> Iterator[tuple[ast.AST, str, dict]]
                         seen_all[name] = node
                 if fits and any(last(call_name(n)) == "fit_transform" for n in ast.walk(value)):
                     seen_all |= dict.fromkeys(targets, node)
-                elif self_statistics(value):
+                elif self_statistics(value, named):
                     seen_all |= dict.fromkeys(targets, node)
                 elif origins := [seen_all[n] for n in rows_of(value) if n in seen_all]:
                     seen_all |= dict.fromkeys(targets, origins[0])  # X = X[perm], tensor(X)
@@ -982,18 +1004,39 @@ def scaler_fit(node: ast.AST, scalers: set[str]) -> ast.expr | None:
     return node.args[0] if dotted(owner) in scalers or last(call_name(owner)) in SCALERS else None
 
 
-def self_statistics(value: ast.expr) -> bool:
-    """`(X - X.mean(0)) / X.std(0)`, `(X - X.min()) / (X.max() - X.min())`: a table's own
-    statistics."""
+STATISTICS = ("mean", "std", "min", "max", "var", "median", "amin", "amax", "nanmean", "nanstd")
+
+
+def statistics_of(value: ast.expr, named: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The tables whose statistics `value` uses (X.mean(0), np.std(X, 0), or a name holding
+    one), and the names it uses outside of those statistics."""
+    tables, outside = set(), set()
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        receiver = next((method_call(node, m) for m in STATISTICS if method_call(node, m)), None)
+        if receiver is not None and dotted(receiver):
+            tables.add(dotted(receiver))  # X.mean(axis=0)
+            continue
+        if isinstance(node, ast.Call) and last(call_name(node)) in STATISTICS and node.args:
+            tables.add(dotted(node.args[0]))  # np.mean(X, axis=0)
+            continue
+        if isinstance(node, ast.Name):
+            if node.id in named:
+                tables.add(named[node.id])
+            else:
+                outside.add(node.id)
+        todo += ast.iter_child_nodes(node)
+    return tables - {""}, outside
+
+
+def self_statistics(value: ast.expr, named: dict[str, str]) -> bool:
+    """`(X - X.mean(0)) / X.std(0)`, `(X - mu) / sigma` with mu = X.mean(0): a table scaled
+    with its own statistics."""
     if not isinstance(value, ast.BinOp):
         return False
-    stats = [
-        dotted(method_call(n, m))
-        for n in ast.walk(value)
-        for m in ("mean", "std", "min", "max")
-        if method_call(n, m) is not None
-    ]
-    return len(stats) >= 2 and len(set(stats)) == 1 and stats[0] in names_in(value.left)
+    tables, outside = statistics_of(value, named)
+    return len(tables) == 1 and tables <= outside
 
 
 def check_device(facts: FileFacts, function: ast.AST) -> Iterator[tuple[ast.AST, str, dict]]:
@@ -1018,10 +1061,11 @@ def check_device(facts: FileFacts, function: ast.AST) -> Iterator[tuple[ast.AST,
                 continue
             if not (facts.is_model(node.func) or facts.loss_kind(node) is not None):
                 continue
-            for arg in node.args:
-                if isinstance(arg, ast.Name) and arg.id in fresh and arg.id not in reported:
-                    reported.add(arg.id)
-                    yield node, "TL006", {"name": arg.id}
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                base = arg.value if isinstance(arg, ast.Subscript) else arg  # batch["x"]
+                if isinstance(base, ast.Name) and base.id in fresh and base.id not in reported:
+                    reported.add(base.id)
+                    yield node, "TL006", {"name": ast.unparse(arg)}
 
 
 def loop_loader(expr: ast.expr) -> ast.expr:
@@ -1157,11 +1201,15 @@ def check_paths(paths: list[Path]) -> tuple[list[Finding], list[str]]:
     findings, problems = [], []
     for file in python_files(paths):
         try:
-            source = file.read_text(encoding="utf-8")
+            with tokenize.open(file) as f:  # the encoding the file declares (PEP 263), or UTF-8
+                source = f.read()
             findings += check_source(source, str(file))
         except SyntaxError as e:
-            problems.append(f"{file}:{e.lineno}: cannot parse: {e.msg}")
-        except (OSError, UnicodeDecodeError) as e:
+            if e.lineno is None:  # tokenize.open: bytes that are not the declared encoding
+                problems.append(f"{file}: cannot read: not UTF-8 (nor the encoding it declares)")
+            else:
+                problems.append(f"{file}:{e.lineno}: cannot parse: {e.msg}")
+        except (OSError, UnicodeDecodeError, LookupError) as e:
             problems.append(f"{file}: cannot read: {e.__class__.__name__}")
         except RecursionError:
             problems.append(f"{file}: too deeply nested to check")

@@ -213,6 +213,21 @@ SHAPES = {
         "out = F.log_softmax(net(x), dim=1)\nloss = F.nll_loss(out, y)\n",
         set(),
     ),
+    "dict batch left on the CPU": (
+        "model = Net().cuda()\nfor batch in train_loader:\n"
+        '    out = model(input_ids=batch["input_ids"])\n',
+        {"TL006"},
+    ),
+    "dict batch moved": (
+        "model = Net().cuda()\nfor batch in train_loader:\n"
+        "    batch = {k: v.cuda() for k, v in batch.items()}\n    out = model(**batch)\n",
+        set(),
+    ),
+    "named statistics": (
+        "mu, sigma = X.mean(0), X.std(0)\nmu = X.mean(axis=0)\nsigma = X.std(axis=0) + 1e-8\n"
+        "X = (X - mu) / sigma\nX_train, X_test = train_test_split(X)\n",
+        {"TL009"},
+    ),
     "dataset already on the device": (
         "model = Net().cuda()\nds = TensorDataset(X.cuda(), Y.cuda())\n"
         "loader = DataLoader(ds, batch_size=8, shuffle=True)\n"
@@ -342,6 +357,20 @@ def test_cli_bad_paths_get_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"scaffold: error: {broken}:1: cannot parse" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_reads_the_declared_encoding_and_counts_what_it_could_not_check(
+    tmp_path: Path,
+) -> None:
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\nimport torch\nname = '\xe9t\xe9'\n"
+                      b'torch.load("m.pt")\n')  # fmt: skip
+    (tmp_path / "broken.py").write_bytes(b"x = '\xff\xfe'\n")  # not UTF-8, declares nothing
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 2  # a file it could not read outranks findings
+    assert f"{latin}:4: TL012" in result.stdout
+    assert "broken.py: cannot read: not UTF-8 (nor the encoding it declares)" in result.stderr
+    assert "1 finding(s) in 1 file(s); 1 file(s) could not be checked" in result.stderr
 
 
 def test_check_source_on_dedented_code() -> None:
