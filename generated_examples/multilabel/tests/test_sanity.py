@@ -83,12 +83,10 @@ def check_initial_loss(model: nn.Module, criterion: nn.Module, batch: Batch) -> 
     )
 
 
-def check_overfits_one_batch(
+def fit_one_batch(
     model: nn.Module, criterion: nn.Module, batch: Batch, train: Callable = train_one_epoch
-) -> torch.Tensor:
-    """A model that cannot learn 8 samples by heart in 60 steps will not learn the data set: the
-    loop does not update the weights (no step(), zero_grad() between backward() and step(), the
-    graph cut by .detach() or .item())."""
+) -> tuple[float, float, torch.Tensor]:
+    """60 steps of `train` on 8 samples: the loss before and after, and the raw scores after."""
     x, y = batch[0][:8], batch[1][:8]
     optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
     scaler, run = torch.amp.GradScaler("cpu", enabled=False), OneProcess()
@@ -100,17 +98,26 @@ def check_overfits_one_batch(
     model.eval()
     with torch.no_grad():
         logits = model(x)
-    after = criterion(logits, y).item()
+    return before, criterion(logits, y).item(), logits
+
+
+def check_overfits_one_batch(
+    model: nn.Module, criterion: nn.Module, batch: Batch, train: Callable = train_one_epoch
+) -> None:
+    """A model that cannot learn 8 samples by heart in 60 steps will not learn the data set: the
+    loop does not update the weights (no step(), zero_grad() between backward() and step(), the
+    graph cut by .detach() or .item()), or the model squashes its outputs."""
+    before, after, _ = fit_one_batch(model, criterion, batch, train)
     assert after < 0.1 * before, (
         f"60 steps on one batch of 8 only took the loss from {before:.3f} to {after:.3f}: the "
-        "training loop does not update the weights — call optimizer.zero_grad(), then "
-        "loss.backward(), then optimizer.step(), on a loss that is not detached"
+        "training loop does not update the weights (or the model squashes its outputs: see "
+        "test_returns_raw_scores) — call optimizer.zero_grad(), then loss.backward(), then "
+        "optimizer.step(), on a loss that is not detached"
     )
-    return logits
 
 
 def check_returns_raw_scores(logits: torch.Tensor) -> None:
-    """After overfitting, raw scores leave the range an activation would squash them into."""
+    """After fitting one batch, raw scores leave the range an activation squashes them into."""
     assert logits.min() < 0 or logits.max() > 1, (
         "the model's outputs stay in [0, 1]: it ends in softmax or sigmoid, and the loss applies "
         "it again — return raw scores (logits); task.predict() applies the activation"
@@ -206,9 +213,12 @@ def test_initial_loss_is_what_the_task_predicts(setup: dict[str, Any]) -> None:
     check_initial_loss(new_model(setup), setup["criterion"], setup["batch"])
 
 
-def test_overfits_one_batch_and_returns_raw_scores(setup: dict[str, Any]) -> None:
-    logits = check_overfits_one_batch(new_model(setup), setup["criterion"], setup["batch"])
-    check_returns_raw_scores(logits)
+def test_returns_raw_scores(setup: dict[str, Any]) -> None:
+    check_returns_raw_scores(fit_one_batch(new_model(setup), setup["criterion"], setup["batch"])[2])
+
+
+def test_overfits_one_batch(setup: dict[str, Any]) -> None:
+    check_overfits_one_batch(new_model(setup), setup["criterion"], setup["batch"])
 
 
 def test_targets_fit_the_loss(setup: dict[str, Any]) -> None:
@@ -302,6 +312,12 @@ def validate_with_gradients(model, loader, criterion, targets, procs) -> tuple[f
     return sum(criterion(model(x), y).item() for x, y in loader), {}
 
 
+@torch.no_grad()
+def validate_correctly(model, loader, criterion, targets, procs) -> tuple[float, dict]:
+    model.eval()  # so that the last case fails for its own mistake only
+    return sum(criterion(model(x), y).item() for x, y in loader), {}
+
+
 def train_without_train_mode(model, loader, criterion, optimizer, scaler, autocast, run) -> float:
     for x, y in loader:  # the mistake: no model.train(), so dropout stays off after validation
         optimizer.zero_grad()
@@ -315,7 +331,7 @@ def train_without_train_mode(model, loader, criterion, optimizer, scaler, autoca
     [
         (train_one_epoch, validate_in_train_mode, "call model.eval"),
         (train_one_epoch, validate_with_gradients, "torch.no_grad"),
-        (train_without_train_mode, evaluate, "call model.train"),
+        (train_without_train_mode, validate_correctly, "call model.train"),
     ],
 )
 def test_wrong_modes_are_caught(setup: dict[str, Any], train, validate, says: str) -> None:
