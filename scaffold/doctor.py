@@ -291,9 +291,7 @@ class FileFacts:
     def learn(self, name: str, value: ast.expr) -> None:
         core = value
         while (receiver := method_call(core, "to") or method_call(core, "cuda")) is not None:
-            if self.to_gpu(core):
-                self.on_device.add(name)
-            core = receiver
+            core = receiver  # Net().to(device): a Net (follow_devices notes the device)
         callee = last(call_name(core))
         if isinstance(core, ast.Call) and callee:
             if callee in OPTIMIZERS or ".optim." in call_name(core) + ".":
@@ -330,11 +328,17 @@ class FileFacts:
         """Names of tensors made on a device (`.to(device)`, `.cuda()`, `device=device`) or
         computed from such tensors (`X_train = X[:800]`), in source order."""
         assigns = sorted(
-            (n for n in ast.walk(self.tree) if isinstance(n, ast.Assign)), key=lambda n: n.lineno
+            (
+                n
+                for n in ast.walk(self.tree)
+                if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+            ),
+            key=lambda n: n.lineno,
         )
         for node in assigns:
             placed = self.names_on_device(node.value) or names_in(node.value) & self.on_device
-            for target in node.targets:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
                 names = target_names(target) or [dotted(target)]
                 if placed:
                     self.on_device.update(n for n in names if n)
@@ -680,16 +684,13 @@ def evaluation_loops(scope: Scope) -> dict[ast.AST, list[Event]]:
     for event in scope.events:
         if event.kind == "model" and event.loops:
             found.setdefault(event.loops[-1], []).append(event)
-    result = {}
-    for loop, calls in found.items():
-        if any(e.kind in ("backward", "step") and inside(e, loop) for e in scope.events):
-            continue
-        outer = [e for e in scope.events if e.kind in ("backward", "step")]
-        if any(loop in e.loops for e in outer):
-            continue
-        if looks_like_evaluation(loop, calls[0].function):
-            result[loop] = calls
-    return result
+    trains = [e for e in scope.events if e.kind in ("backward", "step")]
+    return {
+        loop: calls
+        for loop, calls in found.items()
+        if not any(inside(e, loop) for e in trains)
+        and looks_like_evaluation(loop, calls[0].function)
+    }
 
 
 def looks_like_evaluation(loop: ast.AST, function: str) -> bool:

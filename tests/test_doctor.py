@@ -351,6 +351,9 @@ def test_cli_bad_paths_get_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"scaffold: error: no such file or folder: {tmp_path / 'nope.py'}"
     ]
+    result = invoke("--format", "xml", str(tmp_path))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "'xml' is not one of 'text', 'json'" in result.stderr.replace('"', "'")
     broken = tmp_path / "broken.py"
     broken.write_text("for x in :\n")
     result = invoke(str(broken))
